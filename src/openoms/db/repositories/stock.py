@@ -1,0 +1,343 @@
+"""Stock positions: the bulk feed statements and the reads availability needs.
+
+Snapshots go through a temporary table (COPY on PostgreSQL, executemany on SQLite) and one
+`INSERT ... ON CONFLICT DO UPDATE ... WHERE newer as_of` statement: the rules of
+domain/stock.py, applied set-wise. Rows are sorted by key first so that concurrent batches lock
+positions in the same order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    case,
+    select,
+    text,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from openoms.db.tables import stock_movements, stock_positions
+from openoms.db.types import UTCDateTime
+from openoms.domain.stock import MAX_QUANTITY, Movement, StockPosition
+
+
+class SnapshotRow(NamedTuple):
+    location: str
+    sku: str
+    on_hand: int
+    as_of: datetime
+
+
+class MovementRow(NamedTuple):
+    movement_id: str
+    location: str
+    sku: str
+    delta: int
+    reason: str
+    occurred_at: datetime
+
+
+class SafetyStockRow(NamedTuple):
+    location: str
+    sku: str
+    safety_stock: int
+
+
+@dataclass(frozen=True)
+class MovementOutcome:
+    applied: int
+    duplicates: int
+    before_snapshot: int
+    clamped: int
+
+
+_temp = MetaData()
+snapshot_staging = Table(
+    "oms_snapshot_staging",
+    _temp,
+    Column("location_code", String()),
+    Column("sku_code", String()),
+    Column("on_hand", Integer()),
+    Column("as_of", UTCDateTime()),
+    prefixes=["TEMPORARY"],
+)
+
+_PG_STAGING = """
+CREATE TEMPORARY TABLE IF NOT EXISTS oms_snapshot_staging (
+    location_code text, sku_code text, on_hand integer, as_of timestamptz
+) ON COMMIT DELETE ROWS
+"""
+_SQLITE_STAGING = """
+CREATE TEMPORARY TABLE IF NOT EXISTS oms_snapshot_staging (
+    location_code TEXT, sku_code TEXT, on_hand INTEGER, as_of DATETIME
+)
+"""
+
+# on_hand after a snapshot: the counted figure plus the movements that happened after it.
+# The sum only runs for positions that have such movements (last_movement_at > as_of).
+_NETTED = """
+{least}({max_quantity}, {greatest}(0, EXCLUDED.on_hand + CASE
+    WHEN stock_positions.last_movement_at > EXCLUDED.snapshot_as_of THEN (
+        SELECT COALESCE(SUM(m.delta), 0) FROM stock_movements m
+        WHERE m.location_code = stock_positions.location_code
+          AND m.sku_code = stock_positions.sku_code
+          AND m.occurred_at > EXCLUDED.snapshot_as_of)
+    ELSE 0 END))
+"""
+
+_UPSERT = """
+INSERT INTO stock_positions
+    (location_code, sku_code, on_hand, reserved, safety_stock, snapshot_as_of, change_seq)
+SELECT location_code, sku_code, on_hand, 0, 0, as_of, :seq FROM oms_snapshot_staging WHERE true
+ON CONFLICT (location_code, sku_code) DO UPDATE SET
+    on_hand = {netted},
+    snapshot_as_of = EXCLUDED.snapshot_as_of,
+    change_seq = CASE WHEN {netted} <> stock_positions.on_hand
+                      THEN :seq ELSE stock_positions.change_seq END
+WHERE stock_positions.snapshot_as_of IS NULL
+   OR EXCLUDED.snapshot_as_of > stock_positions.snapshot_as_of
+"""
+
+
+def _upsert_sql(dialect: str) -> str:
+    least, greatest = ("LEAST", "GREATEST") if dialect == "postgresql" else ("MIN", "MAX")
+    netted = _NETTED.format(least=least, greatest=greatest, max_quantity=MAX_QUANTITY)
+    return _UPSERT.format(netted=netted)
+
+
+def apply_snapshots(conn: Connection, rows: Sequence[SnapshotRow], seq: int) -> int:
+    """Apply snapshot rows (one per position, sorted by key); return how many were applied."""
+    if not rows:
+        return 0
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(_PG_STAGING)
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(
+            "COPY oms_snapshot_staging (location_code, sku_code, on_hand, as_of) FROM STDIN"
+        ) as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        conn.exec_driver_sql(_SQLITE_STAGING)
+        conn.exec_driver_sql("DELETE FROM oms_snapshot_staging")
+        conn.execute(
+            snapshot_staging.insert(),
+            [
+                {"location_code": r[0], "sku_code": r[1], "on_hand": r[2], "as_of": r[3]}
+                for r in rows
+            ],
+        )
+    result = conn.execute(text(_upsert_sql(conn.dialect.name)), {"seq": seq})
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("DELETE FROM oms_snapshot_staging")
+    return int(result.rowcount)
+
+
+def ensure_positions(conn: Connection, keys: Iterable[tuple[str, str]], seq: int) -> None:
+    rows = [
+        {
+            "location_code": loc,
+            "sku_code": sku,
+            "on_hand": 0,
+            "reserved": 0,
+            "safety_stock": 0,
+            "change_seq": seq,
+        }
+        for loc, sku in keys
+    ]
+    if not rows:
+        return
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    conn.execute(insert(stock_positions).on_conflict_do_nothing(), rows)
+
+
+def lock_positions(
+    conn: Connection, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], StockPosition]:
+    """Read positions for update, in key order (PostgreSQL row locks; SQLite's write lock)."""
+    p = stock_positions.c
+    found: dict[tuple[str, str], StockPosition] = {}
+    ordered = sorted(set(keys))
+    for start in range(0, len(ordered), 1000):
+        chunk = ordered[start : start + 1000]
+        query = (
+            select(
+                p.location_code, p.sku_code, p.on_hand, p.reserved, p.safety_stock, p.snapshot_as_of
+            )
+            .where(tuple_(p.location_code, p.sku_code).in_(chunk))
+            .order_by(p.location_code, p.sku_code)
+            .with_for_update()
+        )
+        for row in conn.execute(query):
+            found[(row.location_code, row.sku_code)] = StockPosition(
+                sku=row.sku_code,
+                location=row.location_code,
+                on_hand=row.on_hand,
+                reserved=row.reserved,
+                safety_stock=row.safety_stock,
+                snapshot_as_of=row.snapshot_as_of,
+            )
+    return found
+
+
+def insert_new_movements(
+    conn: Connection, rows: Sequence[MovementRow], received_at: datetime
+) -> list[MovementRow]:
+    """Record movements; return those not seen before (a replayed id is skipped)."""
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(stock_movements).on_conflict_do_nothing(index_elements=["movement_id"])
+    by_id = {r.movement_id: r for r in rows}
+    new_ids: set[str] = set()
+    for start in range(0, len(rows), 1000):
+        chunk = rows[start : start + 1000]
+        result = conn.execute(
+            stmt.values(
+                [
+                    {
+                        "movement_id": r.movement_id,
+                        "location_code": r.location,
+                        "sku_code": r.sku,
+                        "delta": r.delta,
+                        "reason": r.reason,
+                        "occurred_at": r.occurred_at,
+                        "received_at": received_at,
+                    }
+                    for r in chunk
+                ]
+            ).returning(stock_movements.c.movement_id)
+        )
+        new_ids.update(result.scalars())
+    return [by_id[i] for i in sorted(new_ids)]
+
+
+def save_after_movements(
+    conn: Connection, changed: Sequence[tuple[StockPosition, datetime]], seq: int
+) -> None:
+    """Write positions updated by movements, with the newest movement time of each."""
+    p = stock_positions.c
+    for position, last_at in changed:
+        conn.execute(
+            stock_positions.update()
+            .where(p.location_code == position.location, p.sku_code == position.sku)
+            .values(
+                on_hand=position.on_hand,
+                change_seq=seq,
+                last_movement_at=_later(p.last_movement_at, last_at),
+            )
+        )
+
+
+def _later(column: Any, moment: datetime) -> Any:
+    return case((column.is_(None), moment), (column < moment, moment), else_=column)
+
+
+def movements_as_domain(rows: Iterable[MovementRow]) -> list[Movement]:
+    return [Movement(r.movement_id, r.delta, r.reason, r.occurred_at) for r in rows]
+
+
+def set_safety_stock(conn: Connection, rows: Sequence[SafetyStockRow], seq: int) -> None:
+    ensure_positions(conn, sorted({(r.location, r.sku) for r in rows}), seq)
+    p = stock_positions.c
+    conn.execute(
+        stock_positions.update()
+        .where(p.location_code == bindparam("b_location"), p.sku_code == bindparam("b_sku"))
+        .values(safety_stock=bindparam("b_safety"), change_seq=seq),
+        [{"b_location": r.location, "b_sku": r.sku, "b_safety": r.safety_stock} for r in rows],
+    )
+
+
+class PositionRow(NamedTuple):
+    location: str
+    sku: str
+    on_hand: int
+    reserved: int
+    safety_stock: int
+    snapshot_as_of: datetime | None
+    change_seq: int
+
+
+def positions_of_location(
+    conn: Connection, location: str, *, after: str | None, limit: int
+) -> list[PositionRow]:
+    p = stock_positions.c
+    query = (
+        select(
+            p.location_code,
+            p.sku_code,
+            p.on_hand,
+            p.reserved,
+            p.safety_stock,
+            p.snapshot_as_of,
+            p.change_seq,
+        )
+        .where(p.location_code == location)
+        .order_by(p.sku_code)
+        .limit(limit)
+    )
+    if after is not None:
+        query = query.where(p.sku_code > after)
+    return [PositionRow(*row) for row in conn.execute(query)]
+
+
+def positions_of_sku(conn: Connection, sku: str) -> list[PositionRow]:
+    p = stock_positions.c
+    query = (
+        select(
+            p.location_code,
+            p.sku_code,
+            p.on_hand,
+            p.reserved,
+            p.safety_stock,
+            p.snapshot_as_of,
+            p.change_seq,
+        )
+        .where(p.sku_code == sku)
+        .order_by(p.location_code)
+    )
+    return [PositionRow(*row) for row in conn.execute(query)]
+
+
+def changed_since(conn: Connection, since: int, below: int) -> list[tuple[str, str, int]]:
+    """(location, sku, atp) of positions stamped in [since, below): the index's catch-up read."""
+    p = stock_positions.c
+    query = select(p.location_code, p.sku_code, p.on_hand - p.reserved - p.safety_stock).where(
+        p.change_seq >= since, p.change_seq < below
+    )
+    return [(row[0], row[1], max(0, row[2])) for row in conn.execute(query)]
+
+
+def changed_page(
+    conn: Connection,
+    *,
+    since: tuple[int, str, str],
+    below: int,
+    locations: Sequence[str],
+    limit: int,
+) -> list[tuple[int, str, str]]:
+    """Stamped positions of the given locations after the cursor, in stamp order."""
+    p = stock_positions.c
+    seq, loc, sku = since
+    query = (
+        select(p.change_seq, p.location_code, p.sku_code)
+        .where(
+            tuple_(p.change_seq, p.location_code, p.sku_code) > tuple_(seq, loc, sku),
+            p.change_seq < below,
+            p.location_code.in_(list(locations)),
+        )
+        .order_by(p.change_seq, p.location_code, p.sku_code)
+        .limit(limit)
+    )
+    return [(row[0], row[1], row[2]) for row in conn.execute(query)]

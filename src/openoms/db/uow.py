@@ -1,0 +1,61 @@
+"""The unit of work: one transaction per use case. Repositories never commit; services do."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine
+
+from openoms.db.engine import WRITES, make_engine
+from openoms.db.migrate import upgrade
+
+
+@dataclass
+class UnitOfWork:
+    conn: Connection
+    committed: bool = False
+
+    def commit(self) -> None:
+        self.conn.commit()
+        self.committed = True
+
+
+class Database:
+    """Owns the engine; hands out units of work."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.engine: Engine = make_engine(url, echo=echo)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def write(self) -> Iterator[UnitOfWork]:
+        """A write transaction; rolled back unless the service commits it."""
+        with self.engine.connect().execution_options(**{WRITES: True}) as conn:
+            conn.begin()
+            uow = UnitOfWork(conn)
+            try:
+                yield uow
+            finally:
+                if not uow.committed:
+                    conn.rollback()
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            conn.begin()
+            try:
+                yield conn
+            finally:
+                conn.rollback()
+
+    def upgrade(self) -> None:
+        upgrade(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()

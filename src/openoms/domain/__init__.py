@@ -1,0 +1,1 @@
+"""Pure rules of the OMS: standard library only, deterministic, `now` passed in."""

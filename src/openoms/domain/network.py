@@ -1,0 +1,135 @@
+"""The network: every place that holds stock or serves customers.
+
+A retail shop is a location of kind `store`. Opening hours are in the location's own time zone;
+dated exceptions close a location for a whole day (or give it other hours that day).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+
+class LocationKind(StrEnum):
+    WAREHOUSE = "warehouse"
+    STORE = "store"
+    SUPPLIER = "supplier"
+    RESELLER = "reseller"
+    SECOND_HAND = "second_hand"
+
+
+class Capability(StrEnum):
+    SHIP = "ship"
+    CLICK_COLLECT = "click_collect"
+    EXPRESS_COLLECT = "express_collect"
+    RETURNS = "returns"
+    E_RESERVATION = "e_reservation"
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True, slots=True)
+class TimeRange:
+    """Open from `opens` to `closes` (local time, same day)."""
+
+    opens: time
+    closes: time
+
+    def __post_init__(self) -> None:
+        if self.closes <= self.opens:
+            raise ValueError(f"closes ({self.closes}) must be after opens ({self.opens})")
+
+
+@dataclass(frozen=True, slots=True)
+class DayException:
+    """A dated exception: closed all day (no ranges) or other hours that day."""
+
+    day: date
+    ranges: tuple[TimeRange, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OpeningHours:
+    """Weekly hours keyed by weekday name (`mon`..`sun`), plus dated exceptions."""
+
+    weekly: dict[str, tuple[TimeRange, ...]] = field(default_factory=dict)
+    exceptions: tuple[DayException, ...] = ()
+
+    def ranges_on(self, day: date) -> tuple[TimeRange, ...]:
+        for exception in self.exceptions:
+            if exception.day == day:
+                return exception.ranges
+        return self.weekly.get(WEEKDAYS[day.weekday()], ())
+
+    def is_open(self, moment: datetime, tz: ZoneInfo) -> bool:
+        local = moment.astimezone(tz)
+        return any(r.opens <= local.time() < r.closes for r in self.ranges_on(local.date()))
+
+    def next_opening(self, moment: datetime, tz: ZoneInfo, horizon_days: int = 14) -> datetime:
+        """The first instant at or after `moment` when the location is open (UTC-aware)."""
+        local = moment.astimezone(tz)
+        for offset in range(horizon_days + 1):
+            day = local.date() + timedelta(days=offset)
+            for r in sorted(self.ranges_on(day), key=lambda r: r.opens):
+                start = datetime.combine(day, r.opens, tzinfo=tz)
+                end = datetime.combine(day, r.closes, tzinfo=tz)
+                if end <= local:
+                    continue
+                return max(start, local)
+        raise ValueError(f"no opening within {horizon_days} days of {moment.isoformat()}")
+
+
+@dataclass(frozen=True, slots=True)
+class GeoPoint:
+    latitude: float
+    longitude: float
+
+    def __post_init__(self) -> None:
+        if not -90 <= self.latitude <= 90:
+            raise ValueError("latitude must be within [-90, 90]")
+        if not -180 <= self.longitude <= 180:
+            raise ValueError("longitude must be within [-180, 180]")
+
+
+EARTH_RADIUS_KM = 6371.0088
+
+
+def great_circle_km(a: GeoPoint, b: GeoPoint) -> float:
+    """Haversine distance: good to 0.5%, which is far below a road factor's uncertainty."""
+    lat1, lat2 = math.radians(a.latitude), math.radians(b.latitude)
+    dlat = lat2 - lat1
+    dlon = math.radians(b.longitude - a.longitude)
+    h = math.sin(dlat / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(dlon / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    code: str
+    name: str
+    kind: LocationKind
+    point: GeoPoint
+    timezone: str
+    address: str = ""
+    city: str = ""
+    postal_code: str = ""
+    country: str = "FR"
+    opening_hours: OpeningHours = field(default_factory=OpeningHours)
+    capabilities: frozenset[Capability] = frozenset()
+    daily_capacity: int = 0
+    preparation_minutes: int = 0
+    handling_cost: int = 0
+    currency: str = "EUR"
+    tags: frozenset[str] = frozenset()
+    active: bool = True
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def can(self, capability: Capability) -> bool:
+        return capability in self.capabilities
