@@ -9,10 +9,6 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OMS_", extra="ignore")
 
     database_url: str = "sqlite:///var/oms.db"
-    # Bulk feeds: rows per request. Above it the request is refused, not truncated.
-    max_bulk_rows: int = 10_000
-    # Many-sku availability: skus per request.
-    max_availability_skus: int = 500
     # How long a resolved API key is trusted before it is read again (revocation delay).
     key_cache_seconds: float = 10.0
     sql_echo: bool = False

@@ -123,7 +123,7 @@ channels = Table(
 api_keys = Table(
     "api_keys",
     metadata,
-    Column("id", String(32), primary_key=True),
+    Column("id", String(36), primary_key=True),
     Column("name", String(200), nullable=False),
     Column("role", String(20), nullable=False),
     Column("location_code", String(CODE), ForeignKey("locations.code"), nullable=True),

@@ -31,6 +31,13 @@ class SnapshotOutcome(StrEnum):
     STALE = "stale"
 
 
+class MovementOutcome(StrEnum):
+    APPLIED = "applied"
+    CLAMPED = "clamped"
+    BEFORE_SNAPSHOT = "before_snapshot"
+    DUPLICATE = "duplicate"
+
+
 class InsufficientStock(Exception):
     """A reservation that does not fit ATP; carries what was asked and what was there."""
 
@@ -78,13 +85,15 @@ class StockPosition:
         on_hand = clamp(quantity + later)
         return replace(self, on_hand=on_hand, snapshot_as_of=as_of), SnapshotOutcome.APPLIED
 
-    def apply_movement(self, movement: Movement) -> StockPosition:
+    def apply_movement(self, movement: Movement) -> tuple[StockPosition, MovementOutcome]:
         if any(m.movement_id == movement.movement_id for m in self.movements):
-            return self
+            return self, MovementOutcome.DUPLICATE
         movements = (*self.movements, movement)
         if self.snapshot_as_of is not None and movement.occurred_at <= self.snapshot_as_of:
-            return replace(self, movements=movements)
-        return replace(self, on_hand=clamp(self.on_hand + movement.delta), movements=movements)
+            return replace(self, movements=movements), MovementOutcome.BEFORE_SNAPSHOT
+        raw = self.on_hand + movement.delta
+        outcome = MovementOutcome.APPLIED if clamp(raw) == raw else MovementOutcome.CLAMPED
+        return replace(self, on_hand=clamp(raw), movements=movements), outcome
 
     def reserve(self, quantity: int) -> StockPosition:
         if quantity <= 0:

@@ -31,7 +31,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from openoms.db.tables import stock_movements, stock_positions
 from openoms.db.types import UTCDateTime
-from openoms.domain.stock import MAX_QUANTITY, Movement, StockPosition
+from openoms.domain.stock import MAX_QUANTITY, StockPosition
 
 
 class SnapshotRow(NamedTuple):
@@ -242,10 +242,6 @@ def save_after_movements(
 
 def _later(column: Any, moment: datetime) -> Any:
     return case((column.is_(None), moment), (column < moment, moment), else_=column)
-
-
-def movements_as_domain(rows: Iterable[MovementRow]) -> list[Movement]:
-    return [Movement(r.movement_id, r.delta, r.reason, r.occurred_at) for r in rows]
 
 
 def set_safety_stock(conn: Connection, rows: Sequence[SafetyStockRow], seq: int) -> None:

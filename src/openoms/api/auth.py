@@ -1,0 +1,47 @@
+"""Who is calling, and may they: roles and scopes, checked by every route."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from openoms.errors import Forbidden
+from openoms.services.keys import KeyRing, Principal, Role
+
+bearer = HTTPBearer(auto_error=False, description="An API key made with `oms keys create`.")
+
+
+def principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    ring: KeyRing = request.app.state.keys
+    return ring.authenticate(credentials.credentials if credentials else None)
+
+
+def allow(*roles: Role) -> Callable[..., Principal]:
+    """A dependency admitting the given roles (admin is always admitted)."""
+
+    def check(caller: Annotated[Principal, Depends(principal)]) -> Principal:
+        if caller.role is not Role.ADMIN and caller.role not in roles:
+            raise Forbidden(f"role {caller.role.value!r} may not do this")
+        return caller
+
+    return check
+
+
+def check_location_scope(caller: Principal, location: str, field: str | None = None) -> None:
+    """A store key acts for its own location only."""
+    if caller.role is Role.STORE and caller.location != location:
+        raise Forbidden(
+            f"this key acts for location {caller.location!r}, not {location!r}", field=field
+        )
+
+
+Admin = Annotated[Principal, Depends(allow())]
+Reader = Annotated[Principal, Depends(allow(Role.CHANNEL, Role.STORE, Role.CARRIER))]
+Seller = Annotated[Principal, Depends(allow(Role.CHANNEL, Role.STORE))]
+StockWriter = Annotated[Principal, Depends(allow(Role.STORE))]

@@ -1,0 +1,32 @@
+"""Dependencies the routes share: the database, the clock, the availability index."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+
+from openoms.db.uow import Database
+from openoms.services.availability import AvailabilityIndex
+
+
+def get_db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def get_index(request: Request) -> AvailabilityIndex:
+    index: AvailabilityIndex = request.app.state.index
+    return index
+
+
+def get_now() -> datetime:
+    return datetime.now(UTC)
+
+
+DatabaseDep = Annotated[Database, Depends(get_db)]
+IndexDep = Annotated[AvailabilityIndex, Depends(get_index)]
+NowDep = Annotated[datetime, Depends(get_now)]
+CursorQuery = Annotated[str | None, Query(max_length=200, description="From `next_cursor`.")]
+LimitQuery = Annotated[int, Query(ge=1, le=1000)]

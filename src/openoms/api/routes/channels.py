@@ -1,0 +1,92 @@
+"""/v1/channels: channels, their publication rules, and what they may sell."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from openoms.api.auth import Admin, Seller
+from openoms.api.deps import CursorQuery, DatabaseDep, IndexDep, NowDep
+from openoms.api.schemas.availability import (
+    AvailabilityBody,
+    AvailabilityList,
+    AvailabilityQuery,
+    ChangesBody,
+    ChannelBody,
+    PublicationBody,
+)
+from openoms.errors import FieldError, InvalidInput
+from openoms.services import availability, channels
+
+router = APIRouter(prefix="/v1/channels", tags=["availability"])
+
+
+def _body(channel: channels.Channel) -> ChannelBody:
+    return ChannelBody(
+        code=channel.code, name=channel.name, publication=PublicationBody.of(channel.rule)
+    )
+
+
+@router.get("")
+def list_channels(_: Seller, db: DatabaseDep) -> list[ChannelBody]:
+    return [_body(c) for c in channels.list_channels(db)]
+
+
+@router.get("/{code}")
+def get_channel(code: str, _: Seller, db: DatabaseDep) -> ChannelBody:
+    return _body(channels.get_channel(db, code))
+
+
+@router.put("/{code}")
+def put_channel(
+    code: str, body: ChannelBody, _: Admin, db: DatabaseDep, index: IndexDep, now: NowDep
+) -> ChannelBody:
+    if body.code != code:
+        raise InvalidInput([FieldError("code", f"must match the path ({code!r})")])
+    saved = channels.put_channel(
+        db, channels.Channel(body.code, body.name, body.publication.to_domain()), now
+    )
+    index.invalidate_config()
+    return _body(saved)
+
+
+@router.get("/{code}/availability/{sku}")
+def sku_availability(
+    code: str,
+    sku: str,
+    _: Seller,
+    index: IndexDep,
+    locations: Annotated[bool, Query(description="Include the per-location breakdown.")] = False,
+) -> AvailabilityBody:
+    """What the channel may sell of one sku now."""
+    found = availability.sku_availability(index, code, sku)
+    return AvailabilityBody.of(found, detail=locations)
+
+
+@router.post("/{code}/availability")
+def skus_availability(
+    code: str, body: AvailabilityQuery, _: Seller, index: IndexDep
+) -> AvailabilityList:
+    """What the channel may sell of up to 500 skus at once (a query: nothing is written)."""
+    found = availability.skus_availability(index, code, body.skus)
+    return AvailabilityList(items=[AvailabilityBody.of(a, detail=body.locations) for a in found])
+
+
+@router.get("/{code}/changes")
+def availability_changes(
+    code: str,
+    _: Seller,
+    db: DatabaseDep,
+    index: IndexDep,
+    since: CursorQuery = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+) -> ChangesBody:
+    """Skus whose availability on this channel may have changed since the cursor, each with
+    its availability now. Start without `since`; keep the `next_cursor` for the next call."""
+    page = availability.availability_changes(db, index, code, since=since, limit=limit)
+    return ChangesBody(
+        items=[AvailabilityBody.of(a, detail=False) for a in page.items],
+        next_cursor=page.next_cursor,
+        more=page.more,
+    )

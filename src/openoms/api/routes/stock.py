@@ -1,0 +1,101 @@
+"""/v1/stock: the feeds; /v1/locations/{code}/stock and /v1/skus/{code}/stock: positions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fastapi import APIRouter
+
+from openoms.api.auth import Admin, Reader, StockWriter, check_location_scope
+from openoms.api.deps import CursorQuery, DatabaseDep, LimitQuery, NowDep
+from openoms.api.schemas.common import Page
+from openoms.api.schemas.stock import (
+    MovementBatch,
+    MovementReportBody,
+    PositionBody,
+    SafetyStockBatch,
+    SnapshotBatch,
+    SnapshotReportBody,
+)
+from openoms.db.repositories.stock import MovementRow, PositionRow, SafetyStockRow, SnapshotRow
+from openoms.domain.stock import atp
+from openoms.services import stock
+from openoms.services.keys import Principal
+
+router = APIRouter(tags=["stock"])
+
+
+def _check_rows_scope(caller: Principal, locations: Sequence[str]) -> None:
+    for index, location in enumerate(locations):
+        check_location_scope(caller, location, field=f"rows[{index}].location")
+
+
+@router.post("/v1/stock/snapshots")
+def post_snapshots(body: SnapshotBatch, caller: StockWriter, db: DatabaseDep) -> SnapshotReportBody:
+    """Absolute on_hand counts. Idempotent: a snapshot not newer than the applied one is
+    ignored and counted as `stale`."""
+    _check_rows_scope(caller, [r.location for r in body.rows])
+    rows = [SnapshotRow(r.location, r.sku, r.on_hand, r.as_of) for r in body.rows]
+    report = stock.ingest_snapshots(db, rows)
+    return SnapshotReportBody(received=report.received, applied=report.applied, stale=report.stale)
+
+
+@router.post("/v1/stock/movements")
+def post_movements(
+    body: MovementBatch, caller: StockWriter, db: DatabaseDep, now: NowDep
+) -> MovementReportBody:
+    """Signed deltas. Idempotent: a movement id seen before changes nothing."""
+    _check_rows_scope(caller, [r.location for r in body.rows])
+    rows = [
+        MovementRow(r.movement_id, r.location, r.sku, r.delta, r.reason, r.occurred_at)
+        for r in body.rows
+    ]
+    report = stock.record_movements(db, rows, now)
+    return MovementReportBody(
+        received=report.received,
+        applied=report.applied,
+        duplicates=report.duplicates,
+        before_snapshot=report.before_snapshot,
+        clamped=report.clamped,
+    )
+
+
+@router.put("/v1/stock/safety-stock")
+def put_safety_stock(body: SafetyStockBatch, _: Admin, db: DatabaseDep) -> dict[str, int]:
+    rows = [SafetyStockRow(r.location, r.sku, r.safety_stock) for r in body.rows]
+    return {"updated": stock.set_safety_stock(db, rows)}
+
+
+def _position(row: PositionRow) -> PositionBody:
+    return PositionBody(
+        location=row.location,
+        sku=row.sku,
+        on_hand=row.on_hand,
+        reserved=row.reserved,
+        safety_stock=row.safety_stock,
+        atp=atp(row.on_hand, row.reserved, row.safety_stock),
+        snapshot_as_of=row.snapshot_as_of,
+    )
+
+
+@router.get("/v1/locations/{code}/stock")
+def location_stock(
+    code: str,
+    caller: Reader,
+    db: DatabaseDep,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 100,
+) -> Page[PositionBody]:
+    """A location's positions. A store key reads its own location only."""
+    check_location_scope(caller, code)
+    rows = stock.location_positions(db, code, after=cursor, limit=limit)
+    return Page(
+        items=[_position(r) for r in rows],
+        next_cursor=rows[-1].sku if len(rows) == limit else None,
+    )
+
+
+@router.get("/v1/skus/{code}/stock")
+def sku_stock(code: str, _: Admin, db: DatabaseDep) -> list[PositionBody]:
+    """A sku's positions at every location (operations' view)."""
+    return [_position(r) for r in stock.sku_positions(db, code)]

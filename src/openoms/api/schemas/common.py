@@ -1,0 +1,39 @@
+"""Field types shared by the API's bodies."""
+
+from __future__ import annotations
+
+from typing import Annotated, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+
+from openoms.domain.stock import MAX_QUANTITY
+
+MAX_BULK_ROWS = 10_000
+MAX_AVAILABILITY_SKUS = 500
+
+Code = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$")
+]
+Text = Annotated[str, StringConstraints(max_length=300)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+Quantity = Annotated[StrictInt, Field(ge=0, le=MAX_QUANTITY)]
+Delta = Annotated[StrictInt, Field(ge=-MAX_QUANTITY, le=MAX_QUANTITY)]
+Money = Annotated[StrictInt, Field(ge=0, le=MAX_QUANTITY)]
+
+
+class Body(BaseModel):
+    """Unknown fields are refused: a typo must not be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last page."
+    )

@@ -1,0 +1,189 @@
+"""`oms`: serve, build the demo, manage keys, import files. A thin adapter over services."""
+
+from __future__ import annotations
+
+import io
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+
+from openoms import importing
+from openoms.config import Settings
+from openoms.db.uow import Database
+from openoms.errors import InvalidInput, OmsError
+from openoms.services import catalog, keys, network, stock
+from openoms.services.keys import Role
+
+app = typer.Typer(help="openoms: an omnichannel Order Management System.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+import_app = typer.Typer(help="Bulk imports from files.", no_args_is_help=True)
+db_app = typer.Typer(help="The database.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(import_app, name="import")
+app.add_typer(db_app, name="db")
+
+console = Console(stderr=True)
+out = Console()
+
+
+def _database() -> Database:
+    db = Database(Settings().database_url)
+    db.upgrade()
+    return db
+
+
+def _fail(error: OmsError) -> None:
+    console.print(f"[bold red]error[/]: {error.detail}")
+    if isinstance(error, InvalidInput):
+        for item in error.errors[:20]:
+            console.print(f"  {item.field}: {item.message}")
+    raise typer.Exit(code=2)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the migrations (serve and every command do it too)."""
+    _database()
+    console.print("database is up to date")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="API processes (PostgreSQL only).")] = 1,
+) -> None:
+    """Serve the API (docs at /docs)."""
+    import uvicorn  # noqa: PLC0415 - only this command needs the server
+
+    db = _database()
+    if workers > 1 and db.dialect == "sqlite":
+        console.print("[yellow]SQLite is one process: serving with 1 worker[/]")
+        workers = 1
+    db.dispose()
+    console.print(f"API on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
+    uvicorn.run(
+        "openoms.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[Role, typer.Option(help="admin, channel, store or carrier.")],
+    name: Annotated[str, typer.Option(help="Who or what uses it.")] = "",
+    location: Annotated[str | None, typer.Option(help="The store a store key acts for.")] = None,
+    quiet: Annotated[bool, typer.Option(help="Print the secret only.")] = False,
+) -> None:
+    """Make a key; its secret is printed once and never stored."""
+    try:
+        made = keys.create_key(
+            _database(), name=name or role.value, role=role, location=location, now=_now()
+        )
+    except OmsError as error:
+        _fail(error)
+        return
+    if quiet:
+        out.print(made.secret, soft_wrap=True)
+        return
+    scope = f" for {location}" if location else ""
+    console.print(f"{role.value} key {made.principal.key_id}{scope}:")
+    out.print(made.secret, soft_wrap=True)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    table = Table("id", "name", "role", "location", "created", "revoked")
+    for principal, created, revoked in keys.list_keys(_database()):
+        table.add_row(
+            principal.key_id,
+            principal.name,
+            principal.role.value,
+            principal.location or "",
+            created.isoformat(timespec="seconds"),
+            revoked.isoformat(timespec="seconds") if revoked else "",
+        )
+    out.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str) -> None:
+    try:
+        keys.revoke_key(_database(), key_id, _now())
+    except OmsError as error:
+        _fail(error)
+
+
+@import_app.command("locations")
+def import_locations(path: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
+    """Locations from a .csv (header = field names) or a .json list."""
+    try:
+        count = network.upsert_locations(_database(), importing.read_locations(path), _now())
+    except OmsError as error:
+        _fail(error)
+        return
+    console.print(f"{count} locations imported")
+
+
+@import_app.command("skus")
+def import_skus(path: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
+    """SKUs from a .csv (header = field names) or a .json list."""
+    try:
+        count = catalog.upsert_skus(_database(), importing.read_skus(path), _now())
+    except OmsError as error:
+        _fail(error)
+        return
+    console.print(f"{count} skus imported")
+
+
+@import_app.command("stock")
+def import_stock(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+    chunk: Annotated[int, typer.Option(help="Rows per transaction.")] = 50_000,
+) -> None:
+    """A stock snapshot CSV `location,sku,on_hand,as_of`, streamed in chunks."""
+    db = _database()
+    received = applied = stale = 0
+    progress = Progress(
+        TextColumn("[bold]stock"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=not sys.stderr.isatty(),
+    )
+    try:
+        with progress, path.open("rb") as raw, io.TextIOWrapper(raw, "utf-8", newline="") as text:
+            task = progress.add_task("stock", total=path.stat().st_size)
+            for first_line, rows in importing.snapshot_chunks(text, chunk):
+                report = stock.ingest_snapshots(db, rows, row_offset=first_line)
+                received, applied = received + report.received, applied + report.applied
+                stale += report.stale
+                progress.update(task, completed=raw.tell())
+    except OmsError as error:
+        console.print(f"{applied} positions applied before the error")
+        _fail(error)
+        return
+    console.print(f"{received} rows: {applied} applied, {stale} stale (older than applied)")

@@ -1,0 +1,138 @@
+"""Reading bulk files for the CLI: CSV and JSON in, validated rows out, in chunks.
+
+Validation reuses the API's bodies, so a file is held to exactly the rules a request is. A
+bad line stops the import with its line number; chunks before it stay applied, which is safe
+because every feed is idempotent (re-run the corrected file).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from openoms.api.errors import field_path
+from openoms.api.schemas.catalog import SkuBody
+from openoms.api.schemas.network import LocationBody
+from openoms.db.repositories.stock import SnapshotRow
+from openoms.domain.catalog import Sku
+from openoms.domain.network import Location
+from openoms.domain.stock import MAX_QUANTITY
+from openoms.errors import FieldError, InvalidInput
+
+M = TypeVar("M", bound=BaseModel)
+LIST_FIELDS = {"capabilities", "tags"}
+JSON_FIELDS = {"opening_hours"}
+
+
+def _records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line or item number, record) from a .json list or a .csv with a header."""
+    if path.suffix.lower() == ".json":
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, list):
+            raise InvalidInput([FieldError("file", "a JSON import is a list of objects")])
+        yield from enumerate(data, start=1)
+        return
+    with path.open(newline="", encoding="utf-8") as handle:
+        for number, row in enumerate(csv.DictReader(handle), start=2):
+            yield number, _from_csv(row)
+
+
+def _from_csv(row: dict[str, str]) -> dict[str, Any]:
+    record: dict[str, Any] = {}
+    for key, value in row.items():
+        if value in ("", None):
+            continue
+        if key in LIST_FIELDS:
+            record[key] = [v for v in value.split("|") if v]
+        elif key in JSON_FIELDS:
+            record[key] = json.loads(value)
+        else:
+            record[key] = value
+    return record
+
+
+def _validate(model: type[M], number: int, record: dict[str, Any]) -> M:
+    try:
+        return model.model_validate(record, strict=False)
+    except ValidationError as error:
+        raise InvalidInput(
+            [
+                FieldError(f"line {number}: {field_path(tuple(e['loc']))}", e["msg"], e["type"])
+                for e in error.errors()
+            ]
+        ) from error
+
+
+LOCATION_INTEGERS = {"daily_capacity", "preparation_minutes", "handling_cost"}
+SKU_INTEGERS = {"weight_g", "length_mm", "width_mm", "height_mm", "price"}
+
+
+def read_locations(path: Path) -> list[Location]:
+    return [
+        _validate(LocationBody, n, _integers(r, LOCATION_INTEGERS)).to_domain()
+        for n, r in _records(path)
+    ]
+
+
+def read_skus(path: Path) -> list[Sku]:
+    return [
+        _validate(SkuBody, n, _integers(r, SKU_INTEGERS)).to_domain() for n, r in _records(path)
+    ]
+
+
+def _integers(record: dict[str, Any], fields: set[str]) -> dict[str, Any]:
+    """CSV cells are text and the API's integer fields are strict: convert the integer ones."""
+    out = dict(record)
+    for key in fields & record.keys():
+        value = record[key]
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            out[key] = int(value)
+    return out
+
+
+def snapshot_chunks(handle: IO[str], chunk_size: int) -> Iterator[tuple[int, list[SnapshotRow]]]:
+    """(line number of the chunk's first row, rows) from a CSV `location,sku,on_hand,as_of`."""
+    reader = csv.reader(handle)
+    header = next(reader, None)
+    expected = ["location", "sku", "on_hand", "as_of"]
+    if header is None or [h.strip() for h in header] != expected:
+        raise InvalidInput([FieldError("line 1", f"the header must be {','.join(expected)}")])
+    chunk: list[SnapshotRow] = []
+    first = 2
+    for number, cells in enumerate(reader, start=2):
+        chunk.append(_snapshot_row(number, cells))
+        if len(chunk) == chunk_size:
+            yield first, chunk
+            chunk, first = [], number + 1
+    if chunk:
+        yield first, chunk
+
+
+def _snapshot_row(number: int, cells: list[str]) -> SnapshotRow:
+    def bad(field: str, message: str) -> InvalidInput:
+        return InvalidInput([FieldError(f"line {number}: {field}", message)])
+
+    if len(cells) != 4:
+        raise bad("row", f"expected 4 cells, found {len(cells)}")
+    location, sku, on_hand_text, as_of_text = cells
+    if not location or not sku:
+        raise bad("location" if not location else "sku", "must not be empty")
+    try:
+        on_hand = int(on_hand_text)
+    except ValueError:
+        raise bad("on_hand", f"not an integer: {on_hand_text!r}") from None
+    if not 0 <= on_hand <= MAX_QUANTITY:
+        raise bad("on_hand", f"must be within [0, {MAX_QUANTITY}]")
+    try:
+        as_of = datetime.fromisoformat(as_of_text)
+    except ValueError:
+        raise bad("as_of", f"not an ISO 8601 timestamp: {as_of_text!r}") from None
+    if as_of.tzinfo is None:
+        raise bad("as_of", "needs a UTC offset (e.g. 2026-11-25T08:00:00+00:00)")
+    return SnapshotRow(location, sku, on_hand, as_of)

@@ -1,0 +1,1 @@
+"""Use cases: one function per action, one transaction each."""

@@ -1,0 +1,172 @@
+"""The stock feeds: snapshots, movements and safety stock, in bulk and idempotent.
+
+Every batch is one transaction, checked whole before anything is written: an unknown sku or
+location anywhere in it refuses all of it, naming the rows.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from openoms.db import changes
+from openoms.db.repositories import stock as repo
+from openoms.db.repositories.codes import existing_codes
+from openoms.db.repositories.stock import MovementRow, PositionRow, SafetyStockRow, SnapshotRow
+from openoms.db.tables import locations, skus
+from openoms.db.uow import Database
+from openoms.domain.stock import MAX_QUANTITY, Movement, MovementOutcome, StockPosition
+from openoms.errors import FieldError, InvalidInput, NotFound
+
+MAX_LISTED_ERRORS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotReport:
+    received: int
+    applied: int
+    stale: int
+    """Older than (or as old as) the snapshot already applied, or superseded in the batch."""
+
+
+@dataclass(frozen=True, slots=True)
+class MovementReport:
+    received: int
+    applied: int
+    duplicates: int
+    """Movement ids seen before (or twice in the batch): a replay changes nothing."""
+    before_snapshot: int
+    """Recorded, but already counted in a newer snapshot."""
+    clamped: int
+    """Would have taken on_hand below zero; on_hand stopped at zero."""
+
+
+def ingest_snapshots(
+    db: Database, rows: Sequence[SnapshotRow], *, row_offset: int = 0
+) -> SnapshotReport:
+    """Apply absolute counts. Within a batch, the newest row of a position wins."""
+    _check_bounds(rows, row_offset, lambda r: r.on_hand, "on_hand", low=0)
+    newest: dict[tuple[str, str], SnapshotRow] = {}
+    for row in rows:
+        key = (row.location, row.sku)
+        kept = newest.get(key)
+        if kept is None or row.as_of > kept.as_of:
+            newest[key] = row
+    ordered = sorted(newest.values())
+    with db.write() as uow:
+        _check_codes(uow.conn, rows, row_offset)
+        applied = repo.apply_snapshots(uow.conn, ordered, changes.stamp(uow.conn))
+        uow.commit()
+    return SnapshotReport(received=len(rows), applied=applied, stale=len(rows) - applied)
+
+
+def record_movements(
+    db: Database, rows: Sequence[MovementRow], now: datetime, *, row_offset: int = 0
+) -> MovementReport:
+    _check_bounds(rows, row_offset, lambda r: r.delta, "delta", low=-MAX_QUANTITY)
+    unique = list({row.movement_id: row for row in reversed(rows)}.values())
+    with db.write() as uow:
+        _check_codes(uow.conn, rows, row_offset)
+        new = repo.insert_new_movements(uow.conn, unique, now)
+        seq = changes.stamp(uow.conn)
+        keys = sorted({(r.location, r.sku) for r in new})
+        repo.ensure_positions(uow.conn, keys, seq)
+        positions = repo.lock_positions(uow.conn, keys)
+        outcomes: Counter[MovementOutcome] = Counter()
+        changed: list[tuple[StockPosition, datetime]] = []
+        for key, movements in _by_position(new).items():
+            position = positions[key]
+            for movement in movements:
+                position, outcome = position.apply_movement(movement)
+                outcomes[outcome] += 1
+            changed.append((position, max(m.occurred_at for m in movements)))
+        repo.save_after_movements(uow.conn, changed, seq)
+        uow.commit()
+    return MovementReport(
+        received=len(rows),
+        applied=outcomes[MovementOutcome.APPLIED] + outcomes[MovementOutcome.CLAMPED],
+        duplicates=len(rows) - len(new),
+        before_snapshot=outcomes[MovementOutcome.BEFORE_SNAPSHOT],
+        clamped=outcomes[MovementOutcome.CLAMPED],
+    )
+
+
+def set_safety_stock(db: Database, rows: Sequence[SafetyStockRow], *, row_offset: int = 0) -> int:
+    _check_bounds(rows, row_offset, lambda r: r.safety_stock, "safety_stock", low=0)
+    latest = {(r.location, r.sku): r for r in rows}
+    with db.write() as uow:
+        _check_codes(uow.conn, rows, row_offset)
+        repo.set_safety_stock(uow.conn, sorted(latest.values()), changes.stamp(uow.conn))
+        uow.commit()
+    return len(latest)
+
+
+def location_positions(
+    db: Database, location: str, *, after: str | None, limit: int
+) -> list[PositionRow]:
+    with db.read() as conn:
+        if not existing_codes(conn, locations, [location]):
+            raise NotFound("location", location)
+        return repo.positions_of_location(conn, location, after=after, limit=limit)
+
+
+def sku_positions(db: Database, sku: str) -> list[PositionRow]:
+    with db.read() as conn:
+        if not existing_codes(conn, skus, [sku]):
+            raise NotFound("sku", sku)
+        return repo.positions_of_sku(conn, sku)
+
+
+def _by_position(rows: Sequence[MovementRow]) -> dict[tuple[str, str], list[Movement]]:
+    """Movements per position, in the order they happened."""
+    grouped: dict[tuple[str, str], list[Movement]] = {}
+    for row in sorted(rows, key=lambda r: (r.location, r.sku, r.occurred_at, r.movement_id)):
+        movement = Movement(row.movement_id, row.delta, row.reason, row.occurred_at)
+        grouped.setdefault((row.location, row.sku), []).append(movement)
+    return grouped
+
+
+AnyRow = SnapshotRow | MovementRow | SafetyStockRow
+
+
+def _check_bounds(
+    rows: Sequence[AnyRow], offset: int, value: Callable[[Any], int], field: str, *, low: int
+) -> None:
+    """Quantities a shelf can hold; the API checks this too, the CLI and imports rely on it."""
+    errors = [
+        FieldError(
+            f"rows[{offset + i}].{field}", f"must be within [{low}, {MAX_QUANTITY}]", "out_of_range"
+        )
+        for i, row in enumerate(rows)
+        if not low <= value(row) <= MAX_QUANTITY
+    ]
+    if errors:
+        raise InvalidInput(errors[:MAX_LISTED_ERRORS])
+
+
+def _check_codes(conn: Connection, rows: Sequence[AnyRow], offset: int) -> None:
+    known_locations = existing_codes(conn, locations, {r.location for r in rows})
+    known_skus = existing_codes(conn, skus, {r.sku for r in rows})
+    errors: list[FieldError] = []
+    for index, row in enumerate(rows):
+        if row.location not in known_locations:
+            errors.append(
+                FieldError(
+                    f"rows[{offset + index}].location",
+                    f"unknown location {row.location!r}",
+                    "unknown_location",
+                )
+            )
+        if row.sku not in known_skus:
+            errors.append(
+                FieldError(f"rows[{offset + index}].sku", f"unknown sku {row.sku!r}", "unknown_sku")
+            )
+        if len(errors) >= MAX_LISTED_ERRORS:
+            break
+    if errors:
+        raise InvalidInput(errors)
