@@ -216,3 +216,16 @@ def test_safety_stock_lowers_atp(world: World) -> None:
     assert answer.status_code == 200
     rows = world.client.get("/v1/locations/WH1/stock", headers=world.admin).json()["items"]
     assert rows[0]["atp"] == 6
+
+
+def test_a_movement_at_the_snapshot_instant_is_counted_in_the_snapshot(world: World) -> None:
+    post = world.client.post
+    post("/v1/stock/snapshots", json={"rows": [snap("ST1", "A", 10, T0)]}, headers=world.admin)
+    post(
+        "/v1/stock/movements", json={"rows": [move("m1", "ST1", "A", -2, T1)]}, headers=world.admin
+    )
+    post(
+        "/v1/stock/movements", json={"rows": [move("m2", "ST1", "A", -1, T2)]}, headers=world.admin
+    )
+    post("/v1/stock/snapshots", json={"rows": [snap("ST1", "A", 6, T1)]}, headers=world.admin)
+    assert on_hand(world, "ST1", "A") == 5
