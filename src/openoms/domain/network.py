@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, time
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -65,23 +65,6 @@ class OpeningHours:
                 return exception.ranges
         return self.weekly.get(WEEKDAYS[day.weekday()], ())
 
-    def is_open(self, moment: datetime, tz: ZoneInfo) -> bool:
-        local = moment.astimezone(tz)
-        return any(r.opens <= local.time() < r.closes for r in self.ranges_on(local.date()))
-
-    def next_opening(self, moment: datetime, tz: ZoneInfo, horizon_days: int = 14) -> datetime:
-        """The first instant at or after `moment` when the location is open (UTC-aware)."""
-        local = moment.astimezone(tz)
-        for offset in range(horizon_days + 1):
-            day = local.date() + timedelta(days=offset)
-            for r in sorted(self.ranges_on(day), key=lambda r: r.opens):
-                start = datetime.combine(day, r.opens, tzinfo=tz)
-                end = datetime.combine(day, r.closes, tzinfo=tz)
-                if end <= local:
-                    continue
-                return max(start, local)
-        raise ValueError(f"no opening within {horizon_days} days of {moment.isoformat()}")
-
 
 @dataclass(frozen=True, slots=True)
 class GeoPoint:
@@ -130,6 +113,3 @@ class Location:
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
-
-    def can(self, capability: Capability) -> bool:
-        return capability in self.capabilities
