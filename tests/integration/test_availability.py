@@ -51,7 +51,6 @@ def test_a_write_is_seen_by_the_next_read(world: World) -> None:
 def test_excluded_tag_and_deactivated_location_publish_nothing(world: World) -> None:
     put_stock(world, [("WH1", "A", 10), ("ST1", "A", 6)])
     network.upsert_locations(world.db, [location("ST1", tags=frozenset({"closed_to_web"}))], NOW)
-    world.client.app.state.index.invalidate_config()  # type: ignore[attr-defined]
     assert quantity(world, "A") == 10
     world.client.delete("/v1/locations/WH1", headers=world.admin)
     assert quantity(world, "A") == 0

@@ -31,7 +31,7 @@ def move(mid: str, location: str, sku: str, delta: int, at: str = T2) -> dict[st
 
 def on_hand(world: World, location: str, sku: str) -> int:
     rows = world.client.get(f"/v1/locations/{location}/stock", headers=world.admin).json()
-    return next(r["on_hand"] for r in rows["items"] if r["sku"] == sku)
+    return int(next(r["on_hand"] for r in rows["items"] if r["sku"] == sku))
 
 
 def position_count(world: World) -> int:

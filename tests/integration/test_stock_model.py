@@ -64,8 +64,8 @@ def test_database_and_domain_agree_on_on_hand(
                 model[row.location] = model[row.location].apply_snapshot(row.on_hand, row.as_of)[0]
         if movements:
             stock.record_movements(db, movements, NOW)
-            for row in sorted(movements, key=lambda r: (r.occurred_at, r.movement_id)):
-                movement = Movement(row.movement_id, row.delta, row.reason, row.occurred_at)
-                model[row.location] = model[row.location].apply_movement(movement)[0]
+            for moved in sorted(movements, key=lambda r: (r.occurred_at, r.movement_id)):
+                movement = Movement(moved.movement_id, moved.delta, moved.reason, moved.occurred_at)
+                model[moved.location] = model[moved.location].apply_movement(movement)[0]
         stored = {r.location: r.on_hand for r in stock.sku_positions(db, code)}
         assert stored == {loc: p.on_hand for loc, p in model.items() if loc in stored}

@@ -11,37 +11,71 @@ commit order *as seen by readers*:
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, select, text, update
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, text, update
 
 from openoms.db.tables import feed_clock
 
 STOCK_CLOCK = "stock"
+CONFIG_CLOCK = "config"
 
 
 def stamp(conn: Connection) -> int:
     if conn.dialect.name == "postgresql":
         return int(conn.execute(text("SELECT pg_current_xact_id()::text::bigint")).scalar_one())
+    return _bump(conn, STOCK_CLOCK)
+
+
+def bump_config(conn: Connection) -> None:
+    """Every write to locations or channels calls this, in its transaction, so that caches of
+    them (the availability index) reload. Such writes are rare: queuing on one row is fine."""
+    _bump(conn, CONFIG_CLOCK)
+
+
+def _bump(conn: Connection, name: str) -> int:
     bumped = conn.execute(
         update(feed_clock)
-        .where(feed_clock.c.name == STOCK_CLOCK)
+        .where(feed_clock.c.name == name)
         .values(value=feed_clock.c.value + 1)
         .returning(feed_clock.c.value)
     ).scalar_one_or_none()
     if bumped is None:
-        conn.execute(feed_clock.insert().values(name=STOCK_CLOCK, value=1))
+        conn.execute(feed_clock.insert().values(name=name, value=1))
         return 1
     return int(bumped)
 
 
-def horizon(conn: Connection) -> int:
+_WATERMARK = {
+    "postgresql": text(
+        "SELECT (SELECT value FROM feed_clock WHERE name = :config),"
+        " pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+    ),
+    "sqlite": text(
+        "SELECT (SELECT value FROM feed_clock WHERE name = :config),"
+        " (SELECT value + 1 FROM feed_clock WHERE name = :clock)"
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Watermark:
+    config_version: int
+    """Grows whenever a location or a channel is created or updated (`bump_config`)."""
+    horizon: int
     """Stamps strictly below this are final: no running transaction can still write one."""
-    if conn.dialect.name == "postgresql":
-        return int(
-            conn.execute(
-                text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
-            ).scalar_one()
-        )
-    value = conn.execute(
-        select(feed_clock.c.value).where(feed_clock.c.name == STOCK_CLOCK)
-    ).scalar_one_or_none()
-    return int(value or 0) + 1
+
+
+def watermark(conn: Connection) -> Watermark:
+    """Where an in-process cache stands against the database, in one round trip: it runs
+    before every availability read, so it must cost next to nothing."""
+    statement = _WATERMARK[conn.dialect.name]
+    params = {"config": CONFIG_CLOCK, "clock": STOCK_CLOCK}
+    if conn.dialect.name != "sqlite":
+        del params["clock"]
+    row = conn.execute(statement, params).one()
+    return Watermark(int(row[0] or 0), int(row[1] or 1))
+
+
+def horizon(conn: Connection) -> int:
+    return watermark(conn).horizon

@@ -4,31 +4,26 @@ The index holds the ATP of every position in compact arrays (one per sku, one sl
 location). Before each read it catches up with the database: one indexed query for the
 positions stamped since its last horizon (db/changes.py), usually none. So a read costs no
 scan, and still sees every write committed before it started, from any process.
-Locations and channels are few and change rarely: they are re-read at most every
-`config_ttl` seconds (and at once by the process that changed them).
+Locations and channels are few and change rarely: a one-row query tells whether they changed,
+and only then are they re-read and each channel's rule compiled against the network.
 """
 
 from __future__ import annotations
 
 import base64
 import threading
-import time
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from sqlalchemy import Connection
 
 from openoms.db import changes
 from openoms.db.repositories import channels as channels_repo
 from openoms.db.repositories import locations as locations_repo
 from openoms.db.repositories import stock as stock_repo
 from openoms.db.uow import Database
-from openoms.domain.availability import (
-    Availability,
-    PositionView,
-    PublicationRule,
-    channel_availability,
-)
-from openoms.domain.network import Location
+from openoms.domain.availability import Availability, CompiledRule, Publisher, compile_rule
 from openoms.errors import FieldError, InvalidInput, NotFound
 
 
@@ -40,58 +35,44 @@ class ChangePage:
 
 
 class AvailabilityIndex:
-    def __init__(self, db: Database, *, config_ttl: float = 2.0) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
-        self._config_ttl = config_ttl
         self._lock = threading.Lock()
         self._since = 0
+        self._config_version = -1
         self._slots: dict[str, int] = {}
-        self._locations: list[Location] = []
         self._atp: dict[str, array[int]] = {}
-        self._rules: dict[str, PublicationRule] = {}
-        self._config_read_at = float("-inf")
-
-    def invalidate_config(self) -> None:
-        self._config_read_at = float("-inf")
+        self._compiled: dict[str, CompiledRule] = {}
+        self._empty: array[int] = array("q")
 
     def catch_up(self) -> None:
-        with self._lock:
-            if time.monotonic() - self._config_read_at > self._config_ttl:
-                self._read_config()
-            with self._db.read() as conn:
-                below = changes.horizon(conn)
-                rows = stock_repo.changed_since(conn, self._since, below)
-            for location, sku, atp in rows:
+        """Bring the index up to every change committed before this call (one short read)."""
+        with self._lock, self._db.read() as conn:
+            mark = changes.watermark(conn)
+            if mark.config_version != self._config_version:
+                self._read_config(conn)
+                self._config_version = mark.config_version
+            if mark.horizon <= self._since:
+                return
+            for location, sku, atp in stock_repo.changed_since(conn, self._since, mark.horizon):
                 slot = self._slots.get(location)
-                if slot is None:
-                    self._read_config()
-                    slot = self._slots[location]
-                self._array(sku)[slot] = atp
-            self._since = below
+                if slot is not None:
+                    self._array(sku)[slot] = atp
+            self._since = mark.horizon
 
     @property
     def horizon(self) -> int:
         return self._since
 
-    def rule(self, channel: str) -> PublicationRule:
-        rule = self._rules.get(channel)
+    def compiled(self, channel: str) -> CompiledRule:
+        rule = self._compiled.get(channel)
         if rule is None:
             raise NotFound("channel", channel)
         return rule
 
-    def availability(self, channel: str, sku: str) -> Availability:
-        rule = self.rule(channel)
-        values = self._atp.get(sku)
-        views = (
-            PositionView(loc.code, loc.kind, loc.tags, values[slot] if values else 0)
-            for slot, loc in enumerate(self._locations)
-            if loc.active
-        )
-        return channel_availability(sku, channel, rule, views)
-
-    def admitted_locations(self, channel: str) -> list[str]:
-        rule = self.rule(channel)
-        return [loc.code for loc in self._locations if rule.admits(loc.code, loc.kind, loc.tags)]
+    def availability(self, channel: str, sku: str, *, detail: bool = False) -> Availability:
+        values = self._atp.get(sku, self._empty)
+        return self.compiled(channel).availability(sku, values, detail=detail)
 
     def _array(self, sku: str) -> array[int]:
         values = self._atp.get(sku)
@@ -99,37 +80,37 @@ class AvailabilityIndex:
             values = self._atp[sku] = array("q", bytes(8 * len(self._slots)))
         return values
 
-    def _read_config(self) -> None:
-        with self._db.read() as conn:
-            found = locations_repo.all_locations(conn)
-            rules = {
-                row.code: channels_repo.rule_from_json(row.publication)
-                for row in channels_repo.all_channels(conn)
-            }
-        known = {loc.code for loc in self._locations}
-        for loc in found:
-            if loc.code not in known:
-                self._slots[loc.code] = len(self._slots)
+    def _read_config(self, conn: Connection) -> None:
+        found = locations_repo.all_locations(conn)
+        for location in found:
+            if location.code not in self._slots:
+                self._slots[location.code] = len(self._slots)
                 for values in self._atp.values():
                     values.append(0)
+        self._empty = array("q", bytes(8 * len(self._slots)))
         by_code = {loc.code: loc for loc in found}
-        self._locations = [
-            by_code[code] for code in sorted(self._slots, key=lambda code: self._slots[code])
+        network = [
+            Publisher(code, by_code[code].kind, by_code[code].tags, by_code[code].active)
+            for code in sorted(self._slots, key=lambda code: self._slots[code])
         ]
-        self._rules = rules
-        self._config_read_at = time.monotonic()
+        self._compiled = {
+            row.code: compile_rule(row.code, channels_repo.rule_from_json(row.publication), network)
+            for row in channels_repo.all_channels(conn)
+        }
 
 
-def sku_availability(index: AvailabilityIndex, channel: str, sku: str) -> Availability:
+def sku_availability(
+    index: AvailabilityIndex, channel: str, sku: str, *, detail: bool = False
+) -> Availability:
     index.catch_up()
-    return index.availability(channel, sku)
+    return index.availability(channel, sku, detail=detail)
 
 
 def skus_availability(
-    index: AvailabilityIndex, channel: str, skus: Sequence[str]
+    index: AvailabilityIndex, channel: str, skus: Sequence[str], *, detail: bool = False
 ) -> list[Availability]:
     index.catch_up()
-    return [index.availability(channel, sku) for sku in dict.fromkeys(skus)]
+    return [index.availability(channel, sku, detail=detail) for sku in dict.fromkeys(skus)]
 
 
 def availability_changes(
@@ -139,7 +120,7 @@ def availability_changes(
     availability now. An empty cursor starts from the beginning (a full initial sync)."""
     index.catch_up()
     position = decode_cursor(since) if since else (0, "", "")
-    admitted = index.admitted_locations(channel)
+    admitted = [p.code for p in index.compiled(channel).publishers]
     with db.read() as conn:
         stamped = stock_repo.changed_page(
             conn, since=position, below=index.horizon, locations=admitted, limit=limit

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from openoms.db.changes import bump_config
 from openoms.db.repositories import channels as repo
 from openoms.db.repositories.codes import existing_codes
 from openoms.db.tables import locations
@@ -33,6 +34,7 @@ def put_channel(db: Database, channel: Channel, now: datetime) -> Channel:
                 ]
             )
         repo.upsert(uow.conn, channel.code, channel.name, channel.rule, now)
+        bump_config(uow.conn)
         uow.commit()
     return channel
 

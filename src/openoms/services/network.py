@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from openoms.db.changes import bump_config
 from openoms.db.repositories import locations as repo
 from openoms.db.uow import Database
 from openoms.domain.network import Location, LocationKind
@@ -14,6 +15,7 @@ from openoms.errors import Conflict, NotFound
 def upsert_locations(db: Database, items: Sequence[Location], now: datetime) -> int:
     with db.write() as uow:
         count = repo.upsert(uow.conn, items, now)
+        bump_config(uow.conn)
         uow.commit()
     return count
 
@@ -23,6 +25,7 @@ def create_location(db: Database, location: Location, now: datetime) -> Location
         if repo.get(uow.conn, location.code) is not None:
             raise Conflict(f"location {location.code!r} already exists; PUT replaces it")
         repo.upsert(uow.conn, [location], now)
+        bump_config(uow.conn)
         uow.commit()
     return location
 
@@ -47,4 +50,5 @@ def deactivate_location(db: Database, code: str, now: datetime) -> None:
     with db.write() as uow:
         if not repo.deactivate(uow.conn, code, now):
             raise NotFound("location", code)
+        bump_config(uow.conn)
         uow.commit()

@@ -47,7 +47,6 @@ def put_channel(
     saved = channels.put_channel(
         db, channels.Channel(body.code, body.name, body.publication.to_domain()), now
     )
-    index.invalidate_config()
     return _body(saved)
 
 
@@ -60,7 +59,7 @@ def sku_availability(
     locations: Annotated[bool, Query(description="Include the per-location breakdown.")] = False,
 ) -> AvailabilityBody:
     """What the channel may sell of one sku now."""
-    found = availability.sku_availability(index, code, sku)
+    found = availability.sku_availability(index, code, sku, detail=locations)
     return AvailabilityBody.of(found, detail=locations)
 
 
@@ -69,7 +68,7 @@ def skus_availability(
     code: str, body: AvailabilityQuery, _: Seller, index: IndexDep
 ) -> AvailabilityList:
     """What the channel may sell of up to 500 skus at once (a query: nothing is written)."""
-    found = availability.skus_availability(index, code, body.skus)
+    found = availability.skus_availability(index, code, body.skus, detail=body.locations)
     return AvailabilityList(items=[AvailabilityBody.of(a, detail=body.locations) for a in found])
 
 

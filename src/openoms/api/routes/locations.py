@@ -35,7 +35,6 @@ def create_location(
     body: LocationBody, _: Admin, db: DatabaseDep, index: IndexDep, now: NowDep
 ) -> LocationBody:
     created = network.create_location(db, body.to_domain(), now)
-    index.invalidate_config()
     return LocationBody.of(created)
 
 
@@ -51,7 +50,6 @@ def put_location(
     if body.code != code:
         raise InvalidInput([FieldError("code", f"must match the path ({code!r})")])
     network.upsert_locations(db, [body.to_domain()], now)
-    index.invalidate_config()
     return LocationBody.of(body.to_domain())
 
 
@@ -60,5 +58,4 @@ def deactivate_location(
     code: str, _: Admin, db: DatabaseDep, index: IndexDep, now: NowDep
 ) -> Response:
     network.deactivate_location(db, code, now)
-    index.invalidate_config()
     return Response(status_code=204)

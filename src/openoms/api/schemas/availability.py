@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, Field, StrictInt
 
 from openoms.api.schemas.common import MAX_AVAILABILITY_SKUS, Body, Code, Name, Tag
@@ -15,11 +17,12 @@ class PublicationBody(Body):
     locations: list[Code] = Field(default_factory=list, max_length=10_000)
     tags: list[Tag] = Field(default_factory=list, max_length=100)
     excluded_tags: list[Tag] = Field(default_factory=list, max_length=100)
-    buffers: dict[LocationKind, StrictInt] = Field(
+    buffers: dict[LocationKind, Annotated[StrictInt, Field(ge=0, le=MAX_QUANTITY)]] = Field(
         default_factory=dict, description="Units kept back per location kind."
     )
-    min_atp: StrictInt = Field(
-        0, ge=0, le=MAX_QUANTITY, description="Under this, a location publishes nothing."
+    minimums: dict[LocationKind, Annotated[StrictInt, Field(ge=0, le=MAX_QUANTITY)]] = Field(
+        default_factory=dict,
+        description="Per location kind: under this, a location publishes nothing.",
     )
 
     def to_domain(self) -> PublicationRule:
@@ -28,8 +31,8 @@ class PublicationBody(Body):
             locations=frozenset(self.locations),
             tags=frozenset(self.tags),
             excluded_tags=frozenset(self.excluded_tags),
-            buffers={kind: max(0, units) for kind, units in self.buffers.items()},
-            min_atp=self.min_atp,
+            buffers=dict(self.buffers),
+            minimums=dict(self.minimums),
         )
 
     @classmethod
@@ -40,7 +43,7 @@ class PublicationBody(Body):
             tags=sorted(rule.tags),
             excluded_tags=sorted(rule.excluded_tags),
             buffers=dict(rule.buffers),
-            min_atp=rule.min_atp,
+            minimums=dict(rule.minimums),
         )
 
 
@@ -75,7 +78,7 @@ class AvailabilityBody(BaseModel):
                 )
                 for line in availability.locations
             ]
-            if detail
+            if detail and availability.locations is not None
             else None,
         )
 

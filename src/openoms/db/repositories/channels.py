@@ -21,7 +21,7 @@ def rule_to_json(rule: PublicationRule) -> dict[str, Any]:
         "tags": sorted(rule.tags),
         "excluded_tags": sorted(rule.excluded_tags),
         "buffers": {k.value: v for k, v in sorted(rule.buffers.items())},
-        "min_atp": rule.min_atp,
+        "minimums": {k.value: v for k, v in sorted(rule.minimums.items())},
     }
 
 
@@ -32,7 +32,7 @@ def rule_from_json(data: dict[str, Any]) -> PublicationRule:
         tags=frozenset(data.get("tags", [])),
         excluded_tags=frozenset(data.get("excluded_tags", [])),
         buffers={LocationKind(k): int(v) for k, v in data.get("buffers", {}).items()},
-        min_atp=int(data.get("min_atp", 0)),
+        minimums={LocationKind(k): int(v) for k, v in data.get("minimums", {}).items()},
     )
 
 

@@ -306,13 +306,16 @@ def positions_of_sku(conn: Connection, sku: str) -> list[PositionRow]:
     return [PositionRow(*row) for row in conn.execute(query)]
 
 
+_p = stock_positions.c
+_CHANGED_SINCE = select(
+    _p.location_code, _p.sku_code, _p.on_hand - _p.reserved - _p.safety_stock
+).where(_p.change_seq >= bindparam("since"), _p.change_seq < bindparam("below"))
+
+
 def changed_since(conn: Connection, since: int, below: int) -> list[tuple[str, str, int]]:
     """(location, sku, atp) of positions stamped in [since, below): the index's catch-up read."""
-    p = stock_positions.c
-    query = select(p.location_code, p.sku_code, p.on_hand - p.reserved - p.safety_stock).where(
-        p.change_seq >= since, p.change_seq < below
-    )
-    return [(row[0], row[1], max(0, row[2])) for row in conn.execute(query)]
+    rows = conn.execute(_CHANGED_SINCE, {"since": since, "below": below})
+    return [(row[0], row[1], max(0, row[2])) for row in rows]
 
 
 def changed_page(
