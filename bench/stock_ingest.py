@@ -28,7 +28,7 @@ from sqlalchemy import text
 
 from openoms import importing
 from openoms.db.uow import Database
-from openoms.demo import build_demo, write_snapshot_csv
+from openoms.demo import build_demo, recount, write_snapshot_csv
 from openoms.services import stock
 from openoms.services.demo import load_demo
 
@@ -60,11 +60,12 @@ def database(url: str) -> Database:
 
 def project(db: Database, path: Path) -> tuple[float, int]:
     """The CLI's path, in process: parse, validate, check codes, stage, upsert, commit."""
+    now = datetime.now(UTC)
     started = time.perf_counter()
     applied = 0
     with path.open(newline="", encoding="utf-8") as handle:
         for first, rows in importing.snapshot_chunks(handle, CHUNK):
-            applied += stock.ingest_snapshots(db, rows, row_offset=first).applied
+            applied += stock.ingest_snapshots(db, rows, now, row_offset=first).applied
     return time.perf_counter() - started, applied
 
 
@@ -104,11 +105,13 @@ def main() -> None:
     print(f"initial snapshot loaded: {report.positions} positions")
     ours: list[float] = []
     sql: list[float] = []
+    current = list(data.snapshot())
     with tempfile.TemporaryDirectory() as folder:
         for number in range(rounds * 2):
-            as_of = now + timedelta(hours=number + 1)
+            # Each round recounts the previous one: half of the positions in the database change.
+            current = list(recount(current, seed=42, as_of=now + timedelta(hours=number + 1)))
             path = Path(folder) / f"snapshot-{number}.csv"
-            write_snapshot_csv(data.changed_snapshot(as_of=as_of, share=0.5), path)
+            write_snapshot_csv(current, path)
             runner, figures, name = (
                 (project, ours, "openoms") if number % 2 else (ceiling, sql, "sql ceiling")
             )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -31,9 +31,11 @@ app = typer.Typer(help="openoms: an omnichannel Order Management System.", no_ar
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 import_app = typer.Typer(help="Bulk imports from files.", no_args_is_help=True)
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
+changes_app = typer.Typer(help="The stock change log that feeds follow.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(import_app, name="import")
 app.add_typer(db_app, name="db")
+app.add_typer(changes_app, name="changes")
 
 console = Console(stderr=True)
 out = Console()
@@ -62,6 +64,17 @@ def db_upgrade() -> None:
     """Apply the migrations (serve and every command do it too)."""
     _database()
     console.print("database is up to date")
+
+
+@changes_app.command("prune")
+def changes_prune(
+    keep_days: Annotated[float, typer.Option(min=0.01, help="Days of changes to keep.")] = 7,
+) -> None:
+    """Forget changes older than KEEP_DAYS: a channel whose cursor is older syncs again."""
+    from openoms.services.availability import prune_changes  # noqa: PLC0415
+
+    deleted = prune_changes(_database(), _now(), timedelta(days=keep_days))
+    console.print(f"{deleted} changes pruned")
 
 
 @app.command()
@@ -215,7 +228,7 @@ def import_stock(
         with progress, path.open("rb") as raw, io.TextIOWrapper(raw, "utf-8", newline="") as text:
             task = progress.add_task("stock", total=path.stat().st_size)
             for first_line, rows in importing.snapshot_chunks(text, chunk):
-                report = stock.ingest_snapshots(db, rows, row_offset=first_line)
+                report = stock.ingest_snapshots(db, rows, _now(), row_offset=first_line)
                 received, applied = received + report.received, applied + report.applied
                 stale += report.stale
                 progress.update(task, completed=raw.tell())

@@ -4,6 +4,7 @@
     ├── InvalidInput              422: the fields at fault, each with its message
     ├── NotFound                  404: which resource, which key
     ├── Conflict                  409: an illegal transition or a duplicate
+    ├── Gone                      410: a cursor older than what is kept
     ├── Forbidden                 403: outside the caller's role or scope
     └── Unauthorized              401: no key, or a key we do not know
 
@@ -58,6 +59,12 @@ class Conflict(OmsError):
     status = 409
     code = "conflict"
     title = "Conflict"
+
+
+class Gone(OmsError):
+    status = 410
+    code = "cursor_expired"
+    title = "Gone"
 
 
 class Forbidden(OmsError):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from openoms.services import network
+from openoms.services import availability, network
+from openoms.services.availability import AvailabilityIndex
 from tests.conftest import NOW, World, location
 
 
@@ -137,3 +138,30 @@ def test_a_cursor_we_did_not_hand_out_is_a_422(world: World) -> None:
     )
     assert answer.status_code == 422
     assert answer.json()["errors"][0]["field"] == "since"
+
+
+def test_initial_sync_lists_the_whole_catalogue_even_without_stock(world: World) -> None:
+    put_stock(world, [("WH1", "A", 4)])
+    first = changes(world)
+    assert [(i["sku"], i["quantity"]) for i in first["items"]] == [  # type: ignore[attr-defined]
+        ("A", 4),
+        ("B", 0),
+        ("C", 0),
+    ]
+
+
+def test_a_pruned_cursor_is_gone_and_the_index_still_catches_up(world: World) -> None:
+    put_stock(world, [("WH1", "A", 4)])
+    cursor = str(changes(world)["next_cursor"])
+    put_stock(world, [("WH1", "A", 6)], NOW + timedelta(minutes=1))
+    assert availability.prune_changes(world.db, NOW + timedelta(days=30), timedelta(days=7)) >= 1
+    gone = world.client.get(
+        "/v1/channels/web/changes", params={"since": cursor}, headers=world.channel
+    )
+    assert gone.status_code == 410
+    assert gone.json()["code"] == "cursor_expired"
+    put_stock(world, [("WH1", "A", 9)], NOW + timedelta(minutes=2))
+    fresh = AvailabilityIndex(world.db)
+    fresh.catch_up()
+    assert fresh.availability("web", "A").quantity == 9
+    assert quantity(world, "A") == 9

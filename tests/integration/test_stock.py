@@ -46,13 +46,13 @@ def test_snapshot_sets_on_hand_and_an_older_one_is_ignored_and_counted(world: Wo
         headers=world.admin,
     )
     assert first.status_code == 200, first.text
-    assert first.json() == {"received": 2, "applied": 2, "stale": 0}
+    assert first.json() == {"received": 2, "applied": 2, "changed": 2, "stale": 0}
     older = world.client.post(
         "/v1/stock/snapshots",
         json={"rows": [snap("WH1", "A", 99, T0), snap("ST1", "A", 5, T2)]},
         headers=world.admin,
     )
-    assert older.json() == {"received": 2, "applied": 1, "stale": 1}
+    assert older.json() == {"received": 2, "applied": 1, "changed": 1, "stale": 1}
     assert on_hand(world, "WH1", "A") == 10
     assert on_hand(world, "ST1", "A") == 5
 
@@ -61,13 +61,13 @@ def test_replaying_a_snapshot_changes_nothing(world: World) -> None:
     body = {"rows": [snap("WH1", "A", 10)]}
     world.client.post("/v1/stock/snapshots", json=body, headers=world.admin)
     again = world.client.post("/v1/stock/snapshots", json=body, headers=world.admin)
-    assert again.json() == {"received": 1, "applied": 0, "stale": 1}
+    assert again.json() == {"received": 1, "applied": 0, "changed": 0, "stale": 1}
 
 
 def test_newest_row_of_a_position_wins_within_a_batch(world: World) -> None:
     rows = [snap("WH1", "A", 7, T2), snap("WH1", "A", 3, T1)]
     report = world.client.post("/v1/stock/snapshots", json={"rows": rows}, headers=world.admin)
-    assert report.json() == {"received": 2, "applied": 1, "stale": 1}
+    assert report.json() == {"received": 2, "applied": 1, "changed": 1, "stale": 1}
     assert on_hand(world, "WH1", "A") == 7
 
 

@@ -59,7 +59,7 @@ def test_database_and_domain_agree_on_on_hand(
             if kind == "movement"
         ]
         if snapshots:
-            stock.ingest_snapshots(db, snapshots)
+            stock.ingest_snapshots(db, snapshots, NOW)
             for row in sorted(snapshots, key=lambda r: r.as_of, reverse=True):
                 model[row.location] = model[row.location].apply_snapshot(row.on_hand, row.as_of)[0]
         if movements:

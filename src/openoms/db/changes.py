@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, text, update
+from sqlalchemy import Connection, select, text, update
 
 from openoms.db.tables import feed_clock
 
 STOCK_CLOCK = "stock"
 CONFIG_CLOCK = "config"
+PRUNED_CLOCK = "pruned"
 
 
 def stamp(conn: Connection) -> int:
@@ -31,6 +32,18 @@ def bump_config(conn: Connection) -> None:
     """Every write to locations or channels calls this, in its transaction, so that caches of
     them (the availability index) reload. Such writes are rare: queuing on one row is fine."""
     _bump(conn, CONFIG_CLOCK)
+
+
+def record_pruned(conn: Connection, through: int) -> None:
+    current = conn.execute(
+        select(feed_clock.c.value).where(feed_clock.c.name == PRUNED_CLOCK)
+    ).scalar_one_or_none()
+    if current is None:
+        conn.execute(feed_clock.insert().values(name=PRUNED_CLOCK, value=through))
+    elif through > current:
+        conn.execute(
+            update(feed_clock).where(feed_clock.c.name == PRUNED_CLOCK).values(value=through)
+        )
 
 
 def _bump(conn: Connection, name: str) -> int:
@@ -49,10 +62,12 @@ def _bump(conn: Connection, name: str) -> int:
 _WATERMARK = {
     "postgresql": text(
         "SELECT (SELECT value FROM feed_clock WHERE name = :config),"
+        " (SELECT value FROM feed_clock WHERE name = :pruned),"
         " pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
     ),
     "sqlite": text(
         "SELECT (SELECT value FROM feed_clock WHERE name = :config),"
+        " (SELECT value FROM feed_clock WHERE name = :pruned),"
         " (SELECT value + 1 FROM feed_clock WHERE name = :clock)"
     ),
 }
@@ -62,6 +77,8 @@ _WATERMARK = {
 class Watermark:
     config_version: int
     """Grows whenever a location or a channel is created or updated (`bump_config`)."""
+    pruned_through: int
+    """The change log no longer holds stamps up to this one (`record_pruned`)."""
     horizon: int
     """Stamps strictly below this are final: no running transaction can still write one."""
 
@@ -70,12 +87,8 @@ def watermark(conn: Connection) -> Watermark:
     """Where an in-process cache stands against the database, in one round trip: it runs
     before every availability read, so it must cost next to nothing."""
     statement = _WATERMARK[conn.dialect.name]
-    params = {"config": CONFIG_CLOCK, "clock": STOCK_CLOCK}
+    params = {"config": CONFIG_CLOCK, "pruned": PRUNED_CLOCK, "clock": STOCK_CLOCK}
     if conn.dialect.name != "sqlite":
         del params["clock"]
     row = conn.execute(statement, params).one()
-    return Watermark(int(row[0] or 0), int(row[1] or 1))
-
-
-def horizon(conn: Connection) -> int:
-    return watermark(conn).horizon
+    return Watermark(int(row[0] or 0), int(row[1] or 0), int(row[2] or 1))

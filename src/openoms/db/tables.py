@@ -88,13 +88,25 @@ stock_positions = Table(
     Column("snapshot_as_of", UTCDateTime(), nullable=True),
     # The newest movement's time: a snapshot older than it must net the movements in.
     Column("last_movement_at", UTCDateTime(), nullable=True),
-    # Stamp of the transaction that last changed what the position can sell (db/changes.py).
-    Column("change_seq", BigInteger(), nullable=False, default=0),
+    # What the last applied snapshot changed on_hand by: the count's drift from what we thought.
+    Column("snapshot_delta", Integer(), nullable=False, default=0),
     CheckConstraint("on_hand >= 0", name="on_hand_not_negative"),
     CheckConstraint("reserved >= 0", name="reserved_not_negative"),
     CheckConstraint("safety_stock >= 0", name="safety_stock_not_negative"),
     Index(None, "sku_code"),
-    Index(None, "change_seq", "location_code", "sku_code"),
+)
+
+stock_changes = Table(
+    "stock_changes",
+    metadata,
+    # The log of positions whose ATP changed, keyed by the change stamp of the transaction
+    # (db/changes.py). A log rather than an indexed column on stock_positions: updating an
+    # indexed column forbids PostgreSQL's in-page (HOT) updates, which make bulk feeds 2-3x faster.
+    Column("seq", BigInteger(), primary_key=True),
+    Column("location_code", String(CODE), primary_key=True),
+    Column("sku_code", String(CODE), primary_key=True),
+    Column("changed_at", UTCDateTime(), nullable=False),
+    Index(None, "changed_at"),
 )
 
 stock_movements = Table(

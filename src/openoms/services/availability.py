@@ -1,11 +1,12 @@
 """Unified availability per channel, served from an in-process index.
 
 The index holds the ATP of every position in compact arrays (one per sku, one slot per
-location). Before each read it catches up with the database: one indexed query for the
-positions stamped since its last horizon (db/changes.py), usually none. So a read costs no
-scan, and still sees every write committed before it started, from any process.
-Locations and channels are few and change rarely: a one-row query tells whether they changed,
-and only then are they re-read and each channel's rule compiled against the network.
+location). Before each read it catches up with the database: one small query tells where the
+database stands (db/changes.py), and only if positions changed since, one indexed read of the
+change log fetches them. So a read costs no scan, and still sees every write committed before
+it started, from any process. Locations and channels are few and change rarely: each write to
+them bumps a version, and only then are they re-read and each channel's rule compiled against
+the network.
 """
 
 from __future__ import annotations
@@ -15,16 +16,19 @@ import threading
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection
 
 from openoms.db import changes
 from openoms.db.repositories import channels as channels_repo
 from openoms.db.repositories import locations as locations_repo
+from openoms.db.repositories import skus as skus_repo
 from openoms.db.repositories import stock as stock_repo
+from openoms.db.repositories import stock_changes
 from openoms.db.uow import Database
 from openoms.domain.availability import Availability, CompiledRule, Publisher, compile_rule
-from openoms.errors import FieldError, InvalidInput, NotFound
+from openoms.errors import FieldError, Gone, InvalidInput, NotFound
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +50,7 @@ class AvailabilityIndex:
         self._empty: array[int] = array("q")
 
     def catch_up(self) -> None:
-        """Bring the index up to every change committed before this call (one short read)."""
+        """Bring the index up to every change committed before this call."""
         with self._lock, self._db.read() as conn:
             mark = changes.watermark(conn)
             if mark.config_version != self._config_version:
@@ -54,7 +58,11 @@ class AvailabilityIndex:
                 self._config_version = mark.config_version
             if mark.horizon <= self._since:
                 return
-            for location, sku, atp in stock_repo.changed_since(conn, self._since, mark.horizon):
+            if mark.pruned_through >= self._since:
+                rows = stock_repo.all_atp(conn)
+            else:
+                rows = stock_changes.changed_since(conn, self._since, mark.horizon)
+            for location, sku, atp in rows:
                 slot = self._slots.get(location)
                 if slot is not None:
                     self._array(sku)[slot] = atp
@@ -62,6 +70,7 @@ class AvailabilityIndex:
 
     @property
     def horizon(self) -> int:
+        """Every change stamped below this is in the index."""
         return self._since
 
     def compiled(self, channel: str) -> CompiledRule:
@@ -113,36 +122,83 @@ def skus_availability(
     return [index.availability(channel, sku, detail=detail) for sku in dict.fromkeys(skus)]
 
 
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Where a channel stands in its feed: listing the whole catalogue (`full`, after a sku),
+    then following the change log (after a (stamp, location, sku))."""
+
+    full: bool
+    seq: int
+    location: str = ""
+    sku: str = ""
+
+
 def availability_changes(
     db: Database, index: AvailabilityIndex, channel: str, *, since: str | None, limit: int
 ) -> ChangePage:
-    """The skus whose availability on `channel` may have changed since the cursor, with their
-    availability now. An empty cursor starts from the beginning (a full initial sync)."""
+    """The skus whose availability on `channel` may have changed since the cursor, each with
+    its availability now. Without a cursor the whole catalogue comes first (the initial sync),
+    then the changes logged since that listing began."""
     index.catch_up()
-    position = decode_cursor(since) if since else (0, "", "")
-    admitted = [p.code for p in index.compiled(channel).publishers]
+    rule = index.compiled(channel)
+    cursor = decode_cursor(since) if since else Cursor(full=True, seq=index.horizon)
     with db.read() as conn:
-        stamped = stock_repo.changed_page(
-            conn, since=position, below=index.horizon, locations=admitted, limit=limit
+        if cursor.full:
+            return _catalogue_page(conn, index, channel, cursor, limit)
+        mark = changes.watermark(conn)
+        if cursor.seq <= mark.pruned_through:
+            raise Gone("this cursor is older than the change log: sync again without `since`")
+        logged = stock_changes.page(
+            conn,
+            after=(cursor.seq, cursor.location, cursor.sku),
+            below=index.horizon,
+            locations=[p.code for p in rule.publishers],
+            limit=limit,
         )
-    skus = list(dict.fromkeys(sku for _, _, sku in stamped))
-    last = stamped[-1] if stamped else position
+    last = Cursor(False, *logged[-1]) if logged else cursor
     return ChangePage(
-        items=[index.availability(channel, sku) for sku in skus],
+        items=[index.availability(channel, sku) for sku in dict.fromkeys(s for _, _, s in logged)],
         next_cursor=encode_cursor(last),
-        more=len(stamped) == limit,
+        more=len(logged) == limit,
     )
 
 
-def encode_cursor(position: tuple[int, str, str]) -> str:
-    raw = "\x1f".join((str(position[0]), position[1], position[2]))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+def _catalogue_page(
+    conn: Connection, index: AvailabilityIndex, channel: str, cursor: Cursor, limit: int
+) -> ChangePage:
+    codes = skus_repo.codes_after(conn, cursor.sku, limit)
+    more = len(codes) == limit
+    # After the last page, follow the log from the first stamp the listing may not reflect:
+    # (seq, "", "") sorts before every logged change of that stamp.
+    after = Cursor(True, cursor.seq, sku=codes[-1]) if more else Cursor(False, cursor.seq)
+    return ChangePage(
+        items=[index.availability(channel, code) for code in codes],
+        next_cursor=encode_cursor(after),
+        more=more,
+    )
 
 
-def decode_cursor(cursor: str) -> tuple[int, str, str]:
+def prune_changes(db: Database, now: datetime, keep: timedelta) -> int:
+    """Forget the change log older than `keep`; a cursor from before then answers 410."""
+    with db.write() as uow:
+        deleted, through = stock_changes.prune(uow.conn, now - keep)
+        if deleted:
+            changes.record_pruned(uow.conn, through)
+        uow.commit()
+    return deleted
+
+
+def encode_cursor(cursor: Cursor) -> str:
+    parts = ("f" if cursor.full else "c", str(cursor.seq), cursor.location, cursor.sku)
+    return base64.urlsafe_b64encode("\x1f".join(parts).encode()).decode().rstrip("=")
+
+
+def decode_cursor(text: str) -> Cursor:
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        seq, location, sku = base64.urlsafe_b64decode(padded).decode().split("\x1f")
-        return int(seq), location, sku
+        padded = text + "=" * (-len(text) % 4)
+        mode, seq, location, sku = base64.urlsafe_b64decode(padded).decode().split("\x1f")
+        if mode not in ("f", "c"):
+            raise ValueError(mode)
+        return Cursor(mode == "f", int(seq), location, sku)
     except (ValueError, UnicodeDecodeError) as error:
         raise InvalidInput([FieldError("since", "not a cursor this API handed out")]) from error

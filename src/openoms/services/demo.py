@@ -36,7 +36,7 @@ def load_demo(
         channels.put_channel(db, channels.Channel(channel.code, channel.name, channel.rule), now)
     positions = 0
     for rows in chunked(data.snapshot(), CHUNK):
-        positions += stock.ingest_snapshots(db, rows).applied
+        positions += stock.ingest_snapshots(db, rows, now).applied
         on_progress(len(rows))
     return DemoReport(len(data.locations), len(data.skus), len(data.channels), positions)
 

@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 
 from openoms.db import changes
 from openoms.db.repositories import stock as repo
+from openoms.db.repositories import stock_changes
 from openoms.db.repositories.codes import existing_codes
 from openoms.db.repositories.stock import MovementRow, PositionRow, SafetyStockRow, SnapshotRow
 from openoms.db.tables import locations, skus
@@ -30,6 +31,8 @@ MAX_LISTED_ERRORS = 20
 class SnapshotReport:
     received: int
     applied: int
+    changed: int
+    """Applied and with another on_hand than before."""
     stale: int
     """Older than (or as old as) the snapshot already applied, or superseded in the batch."""
 
@@ -47,7 +50,7 @@ class MovementReport:
 
 
 def ingest_snapshots(
-    db: Database, rows: Sequence[SnapshotRow], *, row_offset: int = 0
+    db: Database, rows: Sequence[SnapshotRow], now: datetime, *, row_offset: int = 0
 ) -> SnapshotReport:
     """Apply absolute counts. Within a batch, the newest row of a position wins."""
     _check_bounds(rows, row_offset, lambda r: r.on_hand, "on_hand", low=0)
@@ -60,9 +63,11 @@ def ingest_snapshots(
     ordered = sorted(newest.values())
     with db.write() as uow:
         _check_codes(uow.conn, rows, row_offset)
-        applied = repo.apply_snapshots(uow.conn, ordered, changes.stamp(uow.conn))
+        applied, changed = repo.apply_snapshots(uow.conn, ordered, changes.stamp(uow.conn), now)
         uow.commit()
-    return SnapshotReport(received=len(rows), applied=applied, stale=len(rows) - applied)
+    return SnapshotReport(
+        received=len(rows), applied=applied, changed=changed, stale=len(rows) - applied
+    )
 
 
 def record_movements(
@@ -75,7 +80,7 @@ def record_movements(
         new = repo.insert_new_movements(uow.conn, unique, now)
         seq = changes.stamp(uow.conn)
         keys = sorted({(r.location, r.sku) for r in new})
-        repo.ensure_positions(uow.conn, keys, seq)
+        repo.ensure_positions(uow.conn, keys)
         positions = repo.lock_positions(uow.conn, keys)
         outcomes: Counter[MovementOutcome] = Counter()
         changed: list[tuple[StockPosition, datetime]] = []
@@ -85,7 +90,13 @@ def record_movements(
                 position, outcome = position.apply_movement(movement)
                 outcomes[outcome] += 1
             changed.append((position, max(m.occurred_at for m in movements)))
-        repo.save_after_movements(uow.conn, changed, seq)
+        repo.save_after_movements(uow.conn, changed)
+        moved = [
+            (p.location, p.sku)
+            for p, _ in changed
+            if p.on_hand != positions[(p.location, p.sku)].on_hand
+        ]
+        stock_changes.record(uow.conn, moved, seq, now)
         uow.commit()
     return MovementReport(
         received=len(rows),
@@ -96,12 +107,15 @@ def record_movements(
     )
 
 
-def set_safety_stock(db: Database, rows: Sequence[SafetyStockRow], *, row_offset: int = 0) -> int:
+def set_safety_stock(
+    db: Database, rows: Sequence[SafetyStockRow], now: datetime, *, row_offset: int = 0
+) -> int:
     _check_bounds(rows, row_offset, lambda r: r.safety_stock, "safety_stock", low=0)
     latest = {(r.location, r.sku): r for r in rows}
     with db.write() as uow:
         _check_codes(uow.conn, rows, row_offset)
-        repo.set_safety_stock(uow.conn, sorted(latest.values()), changes.stamp(uow.conn))
+        repo.set_safety_stock(uow.conn, sorted(latest.values()))
+        stock_changes.record(uow.conn, sorted(latest), changes.stamp(uow.conn), now)
         uow.commit()
     return len(latest)
 

@@ -31,13 +31,17 @@ def _check_rows_scope(caller: Principal, locations: Sequence[str]) -> None:
 
 
 @router.post("/v1/stock/snapshots")
-def post_snapshots(body: SnapshotBatch, caller: StockWriter, db: DatabaseDep) -> SnapshotReportBody:
+def post_snapshots(
+    body: SnapshotBatch, caller: StockWriter, db: DatabaseDep, now: NowDep
+) -> SnapshotReportBody:
     """Absolute on_hand counts. Idempotent: a snapshot not newer than the applied one is
     ignored and counted as `stale`."""
     _check_rows_scope(caller, [r.location for r in body.rows])
     rows = [SnapshotRow(r.location, r.sku, r.on_hand, r.as_of) for r in body.rows]
-    report = stock.ingest_snapshots(db, rows)
-    return SnapshotReportBody(received=report.received, applied=report.applied, stale=report.stale)
+    report = stock.ingest_snapshots(db, rows, now)
+    return SnapshotReportBody(
+        received=report.received, applied=report.applied, changed=report.changed, stale=report.stale
+    )
 
 
 @router.post("/v1/stock/movements")
@@ -61,9 +65,11 @@ def post_movements(
 
 
 @router.put("/v1/stock/safety-stock")
-def put_safety_stock(body: SafetyStockBatch, _: Admin, db: DatabaseDep) -> dict[str, int]:
+def put_safety_stock(
+    body: SafetyStockBatch, _: Admin, db: DatabaseDep, now: NowDep
+) -> dict[str, int]:
     rows = [SafetyStockRow(r.location, r.sku, r.safety_stock) for r in body.rows]
-    return {"updated": stock.set_safety_stock(db, rows)}
+    return {"updated": stock.set_safety_stock(db, rows, now)}
 
 
 def _position(row: PositionRow) -> PositionBody:
@@ -75,6 +81,7 @@ def _position(row: PositionRow) -> PositionBody:
         safety_stock=row.safety_stock,
         atp=atp(row.on_hand, row.reserved, row.safety_stock),
         snapshot_as_of=row.snapshot_as_of,
+        snapshot_delta=row.snapshot_delta,
     )
 
 

@@ -24,6 +24,7 @@ class SnapshotBatch(Body):
 class SnapshotReportBody(BaseModel):
     received: int
     applied: int
+    changed: int = Field(description="Applied with another on_hand than before.")
     stale: int = Field(description="Ignored: older than the snapshot already applied.")
 
 
@@ -66,3 +67,4 @@ class PositionBody(BaseModel):
     safety_stock: int
     atp: int
     snapshot_as_of: datetime | None
+    snapshot_delta: int = Field(description="How much the last applied snapshot moved on_hand.")

@@ -73,3 +73,8 @@ def page(
     if category is not None:
         query = query.where(skus.c.category == category)
     return [from_row(row) for row in conn.execute(query)]
+
+
+def codes_after(conn: Connection, after: str, limit: int) -> list[str]:
+    query = select(skus.c.code).where(skus.c.code > after).order_by(skus.c.code).limit(limit)
+    return list(conn.execute(query).scalars())

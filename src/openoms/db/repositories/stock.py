@@ -3,7 +3,8 @@
 Snapshots go through a temporary table (COPY on PostgreSQL, executemany on SQLite) and one
 `INSERT ... ON CONFLICT DO UPDATE ... WHERE newer as_of` statement: the rules of
 domain/stock.py, applied set-wise. Rows are sorted by key first so that concurrent batches lock
-positions in the same order.
+positions in the same order. Every position whose on_hand changed is logged in stock_changes
+(stock_changes.py), in the same statement on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from openoms.db.repositories import stock_changes
 from openoms.db.tables import stock_movements, stock_positions
 from openoms.db.types import UTCDateTime
 from openoms.domain.stock import MAX_QUANTITY, StockPosition
@@ -100,68 +102,86 @@ _NETTED = """
 
 _UPSERT = """
 INSERT INTO stock_positions
-    (location_code, sku_code, on_hand, reserved, safety_stock, snapshot_as_of, change_seq)
-SELECT location_code, sku_code, on_hand, 0, 0, as_of, :seq FROM oms_snapshot_staging WHERE true
+    (location_code, sku_code, on_hand, reserved, safety_stock, snapshot_as_of, snapshot_delta)
+SELECT location_code, sku_code, on_hand, 0, 0, as_of, on_hand FROM oms_snapshot_staging WHERE true
 ON CONFLICT (location_code, sku_code) DO UPDATE SET
     on_hand = {netted},
     snapshot_as_of = EXCLUDED.snapshot_as_of,
-    change_seq = CASE WHEN {netted} <> stock_positions.on_hand
-                      THEN :seq ELSE stock_positions.change_seq END
+    snapshot_delta = {netted} - stock_positions.on_hand
 WHERE stock_positions.snapshot_as_of IS NULL
    OR EXCLUDED.snapshot_as_of > stock_positions.snapshot_as_of
+RETURNING location_code, sku_code, snapshot_delta
+"""
+
+# PostgreSQL logs the changed positions in the same statement; the answer is two counts.
+_PG_UPSERT_AND_LOG = """
+WITH applied AS ({upsert}),
+logged AS (
+    INSERT INTO stock_changes (seq, location_code, sku_code, changed_at)
+    SELECT :seq, location_code, sku_code, :now FROM applied WHERE snapshot_delta <> 0
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM applied), (SELECT count(*) FROM logged)
 """
 
 
 def _upsert_sql(dialect: str) -> str:
     least, greatest = ("LEAST", "GREATEST") if dialect == "postgresql" else ("MIN", "MAX")
     netted = _NETTED.format(least=least, greatest=greatest, max_quantity=MAX_QUANTITY)
-    return _UPSERT.format(netted=netted)
+    upsert = _UPSERT.format(netted=netted)
+    return _PG_UPSERT_AND_LOG.format(upsert=upsert) if dialect == "postgresql" else upsert
 
 
-def apply_snapshots(conn: Connection, rows: Sequence[SnapshotRow], seq: int) -> int:
-    """Apply snapshot rows (one per position, sorted by key); return how many were applied."""
+def _copy_text(rows: Sequence[SnapshotRow]) -> bytes:
+    """COPY's text format, built in one pass: psycopg's per-row writer costs 3x more."""
+    stamps: dict[datetime, str] = {}
+    lines = []
+    for location, sku, on_hand, as_of in rows:
+        stamp = stamps.get(as_of)
+        if stamp is None:
+            stamp = stamps[as_of] = as_of.isoformat()
+        lines.append(f"{location}\t{sku}\t{on_hand}\t{stamp}\n")
+    return "".join(lines).encode()
+
+
+def apply_snapshots(
+    conn: Connection, rows: Sequence[SnapshotRow], seq: int, now: datetime
+) -> tuple[int, int]:
+    """Apply snapshot rows (one per position, sorted by key, codes free of tabs and
+    backslashes); return (applied, changed)."""
     if not rows:
-        return 0
+        return 0, 0
+    statement = text(_upsert_sql(conn.dialect.name))
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(_PG_STAGING)
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         with cursor.copy(
             "COPY oms_snapshot_staging (location_code, sku_code, on_hand, as_of) FROM STDIN"
         ) as copy:
-            for row in rows:
-                copy.write_row(row)
-    else:
-        conn.exec_driver_sql(_SQLITE_STAGING)
-        conn.exec_driver_sql("DELETE FROM oms_snapshot_staging")
-        conn.execute(
-            snapshot_staging.insert(),
-            [
-                {"location_code": r[0], "sku_code": r[1], "on_hand": r[2], "as_of": r[3]}
-                for r in rows
-            ],
-        )
-    result = conn.execute(text(_upsert_sql(conn.dialect.name)), {"seq": seq})
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("DELETE FROM oms_snapshot_staging")
-    return int(result.rowcount)
+            copy.write(_copy_text(rows))
+        applied, changed = conn.execute(statement, {"seq": seq, "now": now}).one()
+        return int(applied), int(changed)
+    conn.exec_driver_sql(_SQLITE_STAGING)
+    conn.exec_driver_sql("DELETE FROM oms_snapshot_staging")
+    conn.execute(
+        snapshot_staging.insert(),
+        [{"location_code": r[0], "sku_code": r[1], "on_hand": r[2], "as_of": r[3]} for r in rows],
+    )
+    returned = conn.execute(statement).all()
+    conn.exec_driver_sql("DELETE FROM oms_snapshot_staging")
+    changed = [(row[0], row[1]) for row in returned if row[2] != 0]
+    stock_changes.record(conn, changed, seq, now)
+    return len(returned), len(changed)
 
 
-def ensure_positions(conn: Connection, keys: Iterable[tuple[str, str]], seq: int) -> None:
+def ensure_positions(conn: Connection, keys: Iterable[tuple[str, str]]) -> None:
     rows = [
-        {
-            "location_code": loc,
-            "sku_code": sku,
-            "on_hand": 0,
-            "reserved": 0,
-            "safety_stock": 0,
-            "change_seq": seq,
-        }
+        {"location_code": loc, "sku_code": sku, "on_hand": 0, "reserved": 0, "safety_stock": 0}
         for loc, sku in keys
     ]
-    if not rows:
-        return
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    conn.execute(insert(stock_positions).on_conflict_do_nothing(), rows)
+    if rows:
+        insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        conn.execute(insert(stock_positions).on_conflict_do_nothing(), rows)
 
 
 def lock_positions(
@@ -175,7 +195,12 @@ def lock_positions(
         chunk = ordered[start : start + 1000]
         query = (
             select(
-                p.location_code, p.sku_code, p.on_hand, p.reserved, p.safety_stock, p.snapshot_as_of
+                p.location_code,
+                p.sku_code,
+                p.on_hand,
+                p.reserved,
+                p.safety_stock,
+                p.snapshot_as_of,
             )
             .where(tuple_(p.location_code, p.sku_code).in_(chunk))
             .order_by(p.location_code, p.sku_code)
@@ -224,7 +249,7 @@ def insert_new_movements(
 
 
 def save_after_movements(
-    conn: Connection, changed: Sequence[tuple[StockPosition, datetime]], seq: int
+    conn: Connection, changed: Sequence[tuple[StockPosition, datetime]]
 ) -> None:
     """Write positions updated by movements, with the newest movement time of each."""
     p = stock_positions.c
@@ -232,11 +257,7 @@ def save_after_movements(
         conn.execute(
             stock_positions.update()
             .where(p.location_code == position.location, p.sku_code == position.sku)
-            .values(
-                on_hand=position.on_hand,
-                change_seq=seq,
-                last_movement_at=_later(p.last_movement_at, last_at),
-            )
+            .values(on_hand=position.on_hand, last_movement_at=_later(p.last_movement_at, last_at))
         )
 
 
@@ -244,13 +265,13 @@ def _later(column: Any, moment: datetime) -> Any:
     return case((column.is_(None), moment), (column < moment, moment), else_=column)
 
 
-def set_safety_stock(conn: Connection, rows: Sequence[SafetyStockRow], seq: int) -> None:
-    ensure_positions(conn, sorted({(r.location, r.sku) for r in rows}), seq)
+def set_safety_stock(conn: Connection, rows: Sequence[SafetyStockRow]) -> None:
+    ensure_positions(conn, sorted({(r.location, r.sku) for r in rows}))
     p = stock_positions.c
     conn.execute(
         stock_positions.update()
         .where(p.location_code == bindparam("b_location"), p.sku_code == bindparam("b_sku"))
-        .values(safety_stock=bindparam("b_safety"), change_seq=seq),
+        .values(safety_stock=bindparam("b_safety")),
         [{"b_location": r.location, "b_sku": r.sku, "b_safety": r.safety_stock} for r in rows],
     )
 
@@ -262,81 +283,41 @@ class PositionRow(NamedTuple):
     reserved: int
     safety_stock: int
     snapshot_as_of: datetime | None
-    change_seq: int
+    snapshot_delta: int
+
+
+_p = stock_positions.c
+_POSITION_COLUMNS = (
+    _p.location_code,
+    _p.sku_code,
+    _p.on_hand,
+    _p.reserved,
+    _p.safety_stock,
+    _p.snapshot_as_of,
+    _p.snapshot_delta,
+)
 
 
 def positions_of_location(
     conn: Connection, location: str, *, after: str | None, limit: int
 ) -> list[PositionRow]:
-    p = stock_positions.c
     query = (
-        select(
-            p.location_code,
-            p.sku_code,
-            p.on_hand,
-            p.reserved,
-            p.safety_stock,
-            p.snapshot_as_of,
-            p.change_seq,
-        )
-        .where(p.location_code == location)
-        .order_by(p.sku_code)
+        select(*_POSITION_COLUMNS)
+        .where(_p.location_code == location)
+        .order_by(_p.sku_code)
         .limit(limit)
     )
     if after is not None:
-        query = query.where(p.sku_code > after)
+        query = query.where(_p.sku_code > after)
     return [PositionRow(*row) for row in conn.execute(query)]
 
 
 def positions_of_sku(conn: Connection, sku: str) -> list[PositionRow]:
-    p = stock_positions.c
-    query = (
-        select(
-            p.location_code,
-            p.sku_code,
-            p.on_hand,
-            p.reserved,
-            p.safety_stock,
-            p.snapshot_as_of,
-            p.change_seq,
-        )
-        .where(p.sku_code == sku)
-        .order_by(p.location_code)
-    )
+    query = select(*_POSITION_COLUMNS).where(_p.sku_code == sku).order_by(_p.location_code)
     return [PositionRow(*row) for row in conn.execute(query)]
 
 
-_p = stock_positions.c
-_CHANGED_SINCE = select(
-    _p.location_code, _p.sku_code, _p.on_hand - _p.reserved - _p.safety_stock
-).where(_p.change_seq >= bindparam("since"), _p.change_seq < bindparam("below"))
-
-
-def changed_since(conn: Connection, since: int, below: int) -> list[tuple[str, str, int]]:
-    """(location, sku, atp) of positions stamped in [since, below): the index's catch-up read."""
-    rows = conn.execute(_CHANGED_SINCE, {"since": since, "below": below})
-    return [(row[0], row[1], max(0, row[2])) for row in rows]
-
-
-def changed_page(
-    conn: Connection,
-    *,
-    since: tuple[int, str, str],
-    below: int,
-    locations: Sequence[str],
-    limit: int,
-) -> list[tuple[int, str, str]]:
-    """Stamped positions of the given locations after the cursor, in stamp order."""
-    p = stock_positions.c
-    seq, loc, sku = since
-    query = (
-        select(p.change_seq, p.location_code, p.sku_code)
-        .where(
-            tuple_(p.change_seq, p.location_code, p.sku_code) > tuple_(seq, loc, sku),
-            p.change_seq < below,
-            p.location_code.in_(list(locations)),
-        )
-        .order_by(p.change_seq, p.location_code, p.sku_code)
-        .limit(limit)
-    )
-    return [(row[0], row[1], row[2]) for row in conn.execute(query)]
+def all_atp(conn: Connection) -> list[tuple[str, str, int]]:
+    """(location, sku, atp) of every position: a cache's full (re)load."""
+    query = select(_p.location_code, _p.sku_code, _p.on_hand - _p.reserved - _p.safety_stock)
+    return [(row[0], row[1], max(0, row[2])) for row in conn.execute(query)]

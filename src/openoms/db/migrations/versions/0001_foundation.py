@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 09:06:58.776501
+Create Date: 2026-11-25 09:40:24.219918
 """
 
 from collections.abc import Sequence
@@ -86,6 +86,19 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("code", name=op.f("pk_skus")),
     )
     op.create_table(
+        "stock_changes",
+        sa.Column("seq", sa.BigInteger(), nullable=False),
+        sa.Column("location_code", sa.String(length=64), nullable=False),
+        sa.Column("sku_code", sa.String(length=64), nullable=False),
+        sa.Column("changed_at", openoms.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("seq", "location_code", "sku_code", name=op.f("pk_stock_changes")),
+    )
+    with op.batch_alter_table("stock_changes", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_stock_changes_changed_at"), ["changed_at"], unique=False
+        )
+
+    op.create_table(
         "api_keys",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
@@ -135,7 +148,7 @@ def upgrade() -> None:
         sa.Column("safety_stock", sa.Integer(), nullable=False),
         sa.Column("snapshot_as_of", openoms.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_movement_at", openoms.db.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("change_seq", sa.BigInteger(), nullable=False),
+        sa.Column("snapshot_delta", sa.Integer(), nullable=False),
         sa.CheckConstraint("on_hand >= 0", name=op.f("ck_stock_positions_on_hand_not_negative")),
         sa.CheckConstraint("reserved >= 0", name=op.f("ck_stock_positions_reserved_not_negative")),
         sa.CheckConstraint(
@@ -152,18 +165,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("location_code", "sku_code", name=op.f("pk_stock_positions")),
     )
     with op.batch_alter_table("stock_positions", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_stock_positions_change_seq_location_code_sku_code"),
-            ["change_seq", "location_code", "sku_code"],
-            unique=False,
-        )
         batch_op.create_index(batch_op.f("ix_stock_positions_sku_code"), ["sku_code"], unique=False)
+    if op.get_bind().dialect.name == "postgresql":
+        # Room in each page for the new version of a row: a feed's update then stays on its
+        # page without touching the indexes (a HOT update), 2-3x faster for bulk snapshots.
+        op.execute("ALTER TABLE stock_positions SET (fillfactor = 40)")
 
 
 def downgrade() -> None:
     with op.batch_alter_table("stock_positions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_stock_positions_sku_code"))
-        batch_op.drop_index(batch_op.f("ix_stock_positions_change_seq_location_code_sku_code"))
 
     op.drop_table("stock_positions")
     with op.batch_alter_table("stock_movements", schema=None) as batch_op:
@@ -171,6 +182,10 @@ def downgrade() -> None:
 
     op.drop_table("stock_movements")
     op.drop_table("api_keys")
+    with op.batch_alter_table("stock_changes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_stock_changes_changed_at"))
+
+    op.drop_table("stock_changes")
     op.drop_table("skus")
     op.drop_table("locations")
     op.drop_table("feed_clock")

@@ -1,0 +1,173 @@
+"""The basket and candidates indexed for the search: skus by position, stock as tuples.
+
+Everything here is sorted by code (skus, line ids, locations) so the search never sees the
+order in which the caller listed things, and memoises the cost model, which it calls on the
+same shipments again and again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from openoms.domain.sourcing.model import (
+    Candidate,
+    CostModel,
+    Excluded,
+    ExclusionReason,
+    Line,
+    Objective,
+    Shortfall,
+    SplitMode,
+    SplitPolicy,
+)
+from openoms.domain.sourcing.plans import protected_units
+
+Units = tuple[int, ...]
+"""Units per sku of the basket, in the order of `Space.skus`."""
+
+
+class Figures(NamedTuple):
+    cost: int
+    days: int
+    carbon_g: int
+    parcels: int
+    protected: int
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """A candidate that can take part, with lower bounds on any shipment it could send."""
+
+    candidate: Candidate
+    stock: Units
+    entry: float
+    min_days: int
+    min_parcels: int
+    cover: Units
+    """What the site brings towards the basket: units per sku, or per line 1 if it holds the
+    line whole (per-line policy). Sets whose covers fall short of the basket are not solved."""
+
+    @property
+    def code(self) -> str:
+        return self.candidate.location
+
+
+class Space:
+    def __init__(
+        self,
+        basket: Sequence[Line],
+        cost: CostModel,
+        objective: Objective,
+        policy: SplitPolicy,
+    ) -> None:
+        self.lines = tuple(sorted(basket, key=lambda line: line.line_id))
+        self.skus = tuple(sorted({line.sku for line in basket}))
+        index = {sku: k for k, sku in enumerate(self.skus)}
+        self.line_sku = tuple(index[line.sku] for line in self.lines)
+        self.demand = tuple(
+            sum(line.quantity for line in basket if line.sku == sku) for sku in self.skus
+        )
+        self.cost = cost
+        self.objective = objective
+        self.policy = policy
+        self._memo: dict[tuple[str, Units], Figures] = {}
+        self._one_units = tuple(_one_sku(len(self.skus), k, 1) for k in range(len(self.skus)))
+        self._whole_lines = tuple(
+            _one_sku(len(self.skus), k, line.quantity)
+            for line, k in zip(self.lines, self.line_sku, strict=True)
+        )
+
+    def stock(self, candidate: Candidate) -> Units:
+        held = candidate.stock
+        return tuple([held.get(sku, 0) for sku in self.skus])
+
+    def figures(self, candidate: Candidate, units: Units) -> Figures:
+        key = (candidate.location, units)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._evaluate(candidate, units)
+            self._memo[key] = found
+        return found
+
+    def _evaluate(self, candidate: Candidate, units: Units) -> Figures:
+        shipment = {sku: n for sku, n in zip(self.skus, units, strict=True) if n}
+        b = self.cost(candidate.location, shipment)
+        protected = 0
+        if candidate.protect_below:
+            held, keep = candidate.stock, candidate.protect_below
+            protected = sum(protected_units(held.get(s, 0), keep, n) for s, n in shipment.items())
+        return Figures(b.cost, b.days, b.carbon_g, b.parcels, protected)
+
+    def value(self, f: Figures, days: int) -> float:
+        return self.objective.value(f.cost, days, f.carbon_g, f.parcels, f.protected)
+
+    def smallest_shipments(self, candidate: Candidate, stock: Units) -> list[Units]:
+        """The least a site can send under the policy; by monotony, any shipment costs more."""
+        mode = self.policy.mode
+        if mode is SplitMode.NEVER:
+            return [self.demand] if covers(stock, self.demand) else []
+        if mode is SplitMode.PER_LINE:
+            return [
+                whole
+                for whole, k in zip(self._whole_lines, self.line_sku, strict=True)
+                if stock[k] >= whole[k]
+            ]
+        return [one for one, n in zip(self._one_units, stock, strict=True) if n]
+
+    def site(self, candidate: Candidate) -> Site | Excluded:
+        stock = self.stock(candidate)
+        if not any(stock):
+            return Excluded(candidate.location, ExclusionReason.NO_STOCK)
+        smallest = self.smallest_shipments(candidate, stock)
+        if not smallest:
+            return Excluded(candidate.location, self._reason())
+        figures = [self.figures(candidate, units) for units in smallest]
+        return Site(
+            candidate=candidate,
+            stock=stock,
+            entry=min(self.value(f, 0) for f in figures),
+            min_days=min(f.days for f in figures),
+            min_parcels=min(f.parcels for f in figures),
+            cover=self.cover(stock),
+        )
+
+    def cover(self, stock: Units) -> Units:
+        if self.policy.mode is SplitMode.PER_LINE:
+            return tuple(
+                int(stock[k] >= line.quantity)
+                for line, k in zip(self.lines, self.line_sku, strict=True)
+            )
+        return stock
+
+    @property
+    def needed(self) -> Units:
+        """What the covers of a set must add up to; the counterpart of `Site.cover`."""
+        if self.policy.mode is SplitMode.PER_LINE:
+            return tuple(1 for _ in self.lines)
+        return self.demand
+
+    def _reason(self) -> ExclusionReason:
+        if self.policy.mode is SplitMode.PER_LINE:
+            return ExclusionReason.NO_WHOLE_LINE
+        return ExclusionReason.NOT_THE_WHOLE_BASKET
+
+    def shortfall(self, candidates: Sequence[Candidate]) -> tuple[Shortfall, ...]:
+        """Units beyond all candidates' stock together; a sku's stock goes to its lines by id."""
+        left = [sum(self.stock(c)[k] for c in candidates) for k in range(len(self.skus))]
+        short = []
+        for line, k in zip(self.lines, self.line_sku, strict=True):
+            served = min(line.quantity, left[k])
+            left[k] -= served
+            if served < line.quantity:
+                short.append(Shortfall(line.line_id, line.quantity - served))
+        return tuple(short)
+
+
+def covers(stock: Units, demand: Units) -> bool:
+    return all(s >= d for s, d in zip(stock, demand, strict=True))
+
+
+def _one_sku(width: int, k: int, n: int) -> Units:
+    return tuple(n if i == k else 0 for i in range(width))
