@@ -24,7 +24,7 @@ from openoms import importing
 from openoms.config import Settings
 from openoms.db.uow import Database
 from openoms.errors import InvalidInput, OmsError
-from openoms.services import catalog, keys, network, stock
+from openoms.services import catalog, keys, network
 from openoms.services.keys import Role
 
 app = typer.Typer(help="openoms: an omnichannel Order Management System.", no_args_is_help=True)
@@ -214,7 +214,7 @@ def import_stock(
 ) -> None:
     """A stock snapshot CSV `location,sku,on_hand,as_of`, streamed in chunks."""
     db = _database()
-    received = applied = stale = 0
+    totals = importing.SnapshotTotals()
     progress = Progress(
         TextColumn("[bold]stock"),
         BarColumn(),
@@ -227,13 +227,19 @@ def import_stock(
     try:
         with progress, path.open("rb") as raw, io.TextIOWrapper(raw, "utf-8", newline="") as text:
             task = progress.add_task("stock", total=path.stat().st_size)
-            for first_line, rows in importing.snapshot_chunks(text, chunk):
-                report = stock.ingest_snapshots(db, rows, _now(), row_offset=first_line)
-                received, applied = received + report.received, applied + report.applied
-                stale += report.stale
+
+            def advance(done: importing.SnapshotTotals) -> None:
+                totals.applied = done.applied
                 progress.update(task, completed=raw.tell())
+
+            totals = importing.import_snapshots(
+                db, text, _now(), chunk_size=chunk, on_chunk=advance
+            )
     except OmsError as error:
-        console.print(f"{applied} positions applied before the error")
+        console.print(f"{totals.applied} positions applied before the error")
         _fail(error)
         return
-    console.print(f"{received} rows: {applied} applied, {stale} stale (older than applied)")
+    console.print(
+        f"{totals.received} rows: {totals.applied} applied ({totals.changed} changed), "
+        f"{totals.stale} stale (older than applied)"
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -14,18 +14,19 @@ from openoms.services.keys import KeyRing, Principal, Role
 bearer = HTTPBearer(auto_error=False, description="An API key made with `oms keys create`.")
 
 
-def principal(
+async def principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
+    """Async: a cached key resolves without IO; a cache miss reads one row (rare, `ttl`)."""
     ring: KeyRing = request.app.state.keys
     return ring.authenticate(credentials.credentials if credentials else None)
 
 
-def allow(*roles: Role) -> Callable[..., Principal]:
+def allow(*roles: Role) -> Callable[..., Awaitable[Principal]]:
     """A dependency admitting the given roles (admin is always admitted)."""
 
-    def check(caller: Annotated[Principal, Depends(principal)]) -> Principal:
+    async def check(caller: Annotated[Principal, Depends(principal)]) -> Principal:
         if caller.role is not Role.ADMIN and caller.role not in roles:
             raise Forbidden(f"role {caller.role.value!r} may not do this")
         return caller

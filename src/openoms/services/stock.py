@@ -7,7 +7,7 @@ location anywhere in it refuses all of it, naming the rows.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -54,13 +54,7 @@ def ingest_snapshots(
 ) -> SnapshotReport:
     """Apply absolute counts. Within a batch, the newest row of a position wins."""
     _check_bounds(rows, row_offset, lambda r: r.on_hand, "on_hand", low=0)
-    newest: dict[tuple[str, str], SnapshotRow] = {}
-    for row in rows:
-        key = (row.location, row.sku)
-        kept = newest.get(key)
-        if kept is None or row.as_of > kept.as_of:
-            newest[key] = row
-    ordered = sorted(newest.values())
+    ordered = sorted(_newest_per_position(rows))
     with db.write() as uow:
         _check_codes(uow.conn, rows, row_offset)
         applied, changed = repo.apply_snapshots(uow.conn, ordered, changes.stamp(uow.conn), now)
@@ -145,6 +139,18 @@ def _by_position(rows: Sequence[MovementRow]) -> dict[tuple[str, str], list[Move
     return grouped
 
 
+def _newest_per_position(rows: Sequence[SnapshotRow]) -> Iterable[SnapshotRow]:
+    by_position = {(row.location, row.sku): row for row in rows}
+    if len(by_position) == len(rows):
+        return by_position.values()
+    newest: dict[tuple[str, str], SnapshotRow] = {}
+    for row in rows:
+        kept = newest.get((row.location, row.sku))
+        if kept is None or row.as_of > kept.as_of:
+            newest[(row.location, row.sku)] = row
+    return newest.values()
+
+
 AnyRow = SnapshotRow | MovementRow | SafetyStockRow
 
 
@@ -152,20 +158,27 @@ def _check_bounds(
     rows: Sequence[AnyRow], offset: int, value: Callable[[Any], int], field: str, *, low: int
 ) -> None:
     """Quantities a shelf can hold; the API checks this too, the CLI and imports rely on it."""
+    values = list(map(value, rows))
+    if not values or (low <= min(values) and max(values) <= MAX_QUANTITY):
+        return
     errors = [
         FieldError(
             f"rows[{offset + i}].{field}", f"must be within [{low}, {MAX_QUANTITY}]", "out_of_range"
         )
-        for i, row in enumerate(rows)
-        if not low <= value(row) <= MAX_QUANTITY
+        for i, quantity in enumerate(values)
+        if not low <= quantity <= MAX_QUANTITY
     ]
     if errors:
         raise InvalidInput(errors[:MAX_LISTED_ERRORS])
 
 
 def _check_codes(conn: Connection, rows: Sequence[AnyRow], offset: int) -> None:
-    known_locations = existing_codes(conn, locations, {r.location for r in rows})
-    known_skus = existing_codes(conn, skus, {r.sku for r in rows})
+    wanted_locations = {r.location for r in rows}
+    wanted_skus = {r.sku for r in rows}
+    known_locations = existing_codes(conn, locations, wanted_locations)
+    known_skus = existing_codes(conn, skus, wanted_skus)
+    if known_locations == wanted_locations and known_skus == wanted_skus:
+        return
     errors: list[FieldError] = []
     for index, row in enumerate(rows):
         if row.location not in known_locations:

@@ -134,12 +134,12 @@ def _upsert_sql(dialect: str) -> str:
 
 def _copy_text(rows: Sequence[SnapshotRow]) -> bytes:
     """COPY's text format, built in one pass: psycopg's per-row writer costs 3x more."""
-    stamps: dict[datetime, str] = {}
+    last: datetime | None = None
+    stamp = ""
     lines = []
     for location, sku, on_hand, as_of in rows:
-        stamp = stamps.get(as_of)
-        if stamp is None:
-            stamp = stamps[as_of] = as_of.isoformat()
+        if as_of is not last:  # a batch mostly shares one as_of object: format it once
+            last, stamp = as_of, as_of.isoformat()
         lines.append(f"{location}\t{sku}\t{on_hand}\t{stamp}\n")
     return "".join(lines).encode()
 
