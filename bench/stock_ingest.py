@@ -70,7 +70,7 @@ def project(db: Database, path: Path) -> tuple[float, int]:
     """The CLI's path, in process: parse, validate, check codes, stage, upsert, commit."""
     now = datetime.now(UTC)
     started = time.perf_counter()
-    with path.open(newline="", encoding="utf-8") as handle:
+    with path.open("rb") as handle:
         totals = importing.import_snapshots(db, handle, now, chunk_size=CHUNK)
     return time.perf_counter() - started, totals.applied
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -225,16 +224,14 @@ def import_stock(
         disable=not sys.stderr.isatty(),
     )
     try:
-        with progress, path.open("rb") as raw, io.TextIOWrapper(raw, "utf-8", newline="") as text:
+        with progress, path.open("rb") as raw:
             task = progress.add_task("stock", total=path.stat().st_size)
 
             def advance(done: importing.SnapshotTotals) -> None:
                 totals.applied = done.applied
                 progress.update(task, completed=raw.tell())
 
-            totals = importing.import_snapshots(
-                db, text, _now(), chunk_size=chunk, on_chunk=advance
-            )
+            totals = importing.import_snapshots(db, raw, _now(), chunk_size=chunk, on_chunk=advance)
     except OmsError as error:
         console.print(f"{totals.applied} positions applied before the error")
         _fail(error)

@@ -7,16 +7,15 @@ because every feed is idempotent (re-run the corrected file).
 
 from __future__ import annotations
 
-import contextlib
 import csv
+import io
+import itertools
 import json
-import queue
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, TypeVar, cast
+from typing import IO, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -158,53 +157,39 @@ class SnapshotTotals:
     stale: int = 0
 
 
-_DONE = object()
-
-
 def import_snapshots(
     db: Database,
-    handle: IO[str],
+    handle: IO[bytes],
     now: datetime,
     *,
     chunk_size: int = 50_000,
     on_chunk: Callable[[SnapshotTotals], None] = lambda _: None,
 ) -> SnapshotTotals:
-    """Stream a snapshot CSV into the database, one transaction per chunk.
+    """Stream a snapshot CSV into the database, one transaction per chunk of lines.
 
-    Reading and validating the next chunk (Python) overlaps with the database applying the
-    current one (PostgreSQL works while we wait): on two cores this hides most of the parsing.
+    Each chunk first tries the database's fast path (PostgreSQL: COPY and checks in SQL); a
+    chunk that is not clean, or any chunk on SQLite, is parsed here, which names the bad line.
     """
-    chunks: queue.Queue[object] = queue.Queue(maxsize=2)
-    stop = threading.Event()
-
-    def read() -> None:
-        try:
-            for item in snapshot_chunks(handle, chunk_size):
-                if stop.is_set():
-                    return
-                chunks.put(item)
-        except BaseException as error:
-            chunks.put(error)
-        chunks.put(_DONE)
-
-    reader = threading.Thread(target=read, name="snapshot-reader", daemon=True)
-    reader.start()
+    header = handle.readline().decode("utf-8").strip()
+    if header.split(",") != list(SnapshotRow._fields):
+        raise InvalidInput(
+            [FieldError("line 1", f"the header must be {','.join(SnapshotRow._fields)}")]
+        )
     totals = SnapshotTotals()
-    try:
-        while (item := chunks.get()) is not _DONE:
-            if isinstance(item, BaseException):
-                raise item
-            first_line, rows = cast(tuple[int, list[SnapshotRow]], item)
+    first_line = 2
+    while lines := list(itertools.islice(handle, chunk_size)):
+        data = b"".join(lines)
+        report = stock.ingest_snapshot_csv(db, data, now)
+        if report is None:
+            text = io.StringIO(data.decode("utf-8"), newline="")
+            rows = [
+                _snapshot_row(n, cells, {}) for n, cells in enumerate(csv.reader(text), first_line)
+            ]
             report = stock.ingest_snapshots(db, rows, now, row_offset=first_line)
-            totals.received += report.received
-            totals.applied += report.applied
-            totals.changed += report.changed
-            totals.stale += report.stale
-            on_chunk(totals)
-    finally:
-        stop.set()
-        while reader.is_alive():  # let a blocked reader finish so the file can close
-            with contextlib.suppress(queue.Empty):
-                chunks.get_nowait()
-            reader.join(timeout=0.05)
+        first_line += len(lines)
+        totals.received += report.received
+        totals.applied += report.applied
+        totals.changed += report.changed
+        totals.stale += report.stale
+        on_chunk(totals)
     return totals

@@ -64,6 +64,24 @@ def ingest_snapshots(
     )
 
 
+def ingest_snapshot_csv(db: Database, data: bytes, now: datetime) -> SnapshotReport | None:
+    """Snapshot CSV lines (no header) through PostgreSQL's fast path; None when the batch is not
+    clean or the database is not PostgreSQL: the caller then parses it and calls
+    `ingest_snapshots`, which names what is wrong."""
+    if db.dialect != "postgresql":
+        return None
+    received = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+    with db.write() as uow:
+        result = repo.apply_snapshot_csv(uow.conn, data, changes.stamp(uow.conn), now)
+        if result is None:
+            return None
+        uow.commit()
+    applied, changed = result
+    return SnapshotReport(
+        received=received, applied=applied, changed=changed, stale=received - applied
+    )
+
+
 def record_movements(
     db: Database, rows: Sequence[MovementRow], now: datetime, *, row_offset: int = 0
 ) -> MovementReport:

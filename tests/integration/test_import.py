@@ -1,0 +1,72 @@
+"""Snapshot files through `importing.import_snapshots`: PostgreSQL's COPY fast path and the
+careful path must agree, and a bad line is always named."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from openoms import importing
+from openoms.errors import InvalidInput
+from openoms.services import stock
+from tests.conftest import NOW, World
+
+HEADER = "location,sku,on_hand,as_of\n"
+
+
+def load(world: World, body: str, chunk_size: int = 2) -> importing.SnapshotTotals:
+    handle = io.BytesIO((HEADER + body).encode())
+    return importing.import_snapshots(world.db, handle, NOW, chunk_size=chunk_size)
+
+
+def on_hand(world: World) -> dict[tuple[str, str], int]:
+    return {
+        (r.location, r.sku): r.on_hand
+        for sku in ("A", "B", "C")
+        for r in stock.sku_positions(world.db, sku)
+    }
+
+
+def test_a_clean_file_is_applied_and_counted(world: World) -> None:
+    totals = load(
+        world,
+        "WH1,A,10,2026-11-25T06:00:00+00:00\n"
+        "ST1,A,3,2026-11-25T06:00:00Z\n"
+        "ST1,B,0,2026-11-25T07:00:00+01:00\n",
+    )
+    assert (totals.received, totals.applied, totals.stale) == (3, 3, 0)
+    assert on_hand(world) == {("WH1", "A"): 10, ("ST1", "A"): 3, ("ST1", "B"): 0}
+    again = load(world, "WH1,A,12,2026-11-25T05:00:00+00:00\n")
+    assert (again.applied, again.stale) == (0, 1)
+
+
+def test_a_position_twice_in_a_chunk_keeps_the_newest(world: World) -> None:
+    load(
+        world,
+        "WH1,A,10,2026-11-25T07:00:00+00:00\nWH1,A,4,2026-11-25T06:00:00+00:00\n",
+        chunk_size=10,
+    )
+    assert on_hand(world) == {("WH1", "A"): 10}
+
+
+@pytest.mark.parametrize(
+    ("line", "field"),
+    [
+        ("WH1,A,-1,2026-11-25T06:00:00+00:00", "line 3: on_hand"),
+        ("WH1,A,2000000000,2026-11-25T06:00:00+00:00", "line 3: on_hand"),
+        ("WH1,A,ten,2026-11-25T06:00:00+00:00", "line 3: on_hand"),
+        ("WH1,A,1,2026-11-25T06:00:00", "line 3: as_of"),
+        ("WH1,A,1,2026-13-45T06:00:00+00:00", "line 3: as_of"),
+        ("WH1,NOPE,1,2026-11-25T06:00:00+00:00", "rows[3].sku"),
+        ("NOWHERE,A,1,2026-11-25T06:00:00+00:00", "rows[3].location"),
+        ("WH1,A,1", "line 3: row"),
+    ],
+)
+def test_a_bad_line_is_named_and_its_chunk_writes_nothing(
+    world: World, line: str, field: str
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        load(world, f"ST2,C,5,2026-11-25T06:00:00+00:00\n{line}\n", chunk_size=10)
+    assert field in {e.field for e in refused.value.errors}, refused.value.errors
+    assert on_hand(world) == {}
