@@ -160,7 +160,8 @@ def world(db: Database) -> Iterator[World]:
     )
     catalog.upsert_skus(db, [sku("A"), sku("B"), sku("C")], NOW)
     channels.put_channel(db, channels.Channel("web", "Web shop", WEB), NOW)
-    app = create_app(Settings(database_url=db.url, key_cache_seconds=0), db=db)
+    settings = Settings(database_url=db.url, key_cache_seconds=0, availability_max_staleness_ms=0)
+    app = create_app(settings, db=db)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield World(
             db=db,

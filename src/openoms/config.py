@@ -11,4 +11,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///var/oms.db"
     # How long a resolved API key is trusted before it is read again (revocation delay).
     key_cache_seconds: float = 10.0
+    # How old an availability answer may be when another process wrote since (milliseconds);
+    # this process's own writes always show at once. 0: every read checks the database.
+    availability_max_staleness_ms: float = 25.0
     sql_echo: bool = False

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from fastapi.testclient import TestClient
+
+from openoms.api.app import create_app
+from openoms.config import Settings
 from openoms.services import availability, network
 from openoms.services.availability import AvailabilityIndex
 from tests.conftest import NOW, World, location
@@ -165,3 +169,26 @@ def test_a_pruned_cursor_is_gone_and_the_index_still_catches_up(world: World) ->
     fresh.catch_up()
     assert fresh.availability("web", "A").quantity == 9
     assert quantity(world, "A") == 9
+
+
+def test_a_write_through_the_api_shows_at_once_even_with_a_staleness_window(
+    world: World,
+) -> None:
+    app = create_app(
+        Settings(database_url=world.db.url, availability_max_staleness_ms=60_000), db=world.db
+    )
+    with TestClient(app) as client:
+        for minute, units in enumerate((5, 7, 2)):
+            body = {
+                "rows": [
+                    {
+                        "location": "WH1",
+                        "sku": "A",
+                        "on_hand": units,
+                        "as_of": (NOW + timedelta(minutes=minute)).isoformat(),
+                    }
+                ]
+            }
+            assert client.post("/v1/stock/snapshots", json=body, headers=world.admin).is_success
+            read = client.get("/v1/channels/web/availability/A", headers=world.channel)
+            assert read.json()["quantity"] == units

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openoms import __version__
 from openoms.api import errors
@@ -21,6 +22,30 @@ partners, published per channel. Authenticate with `Authorization: Bearer <key>`
 (`oms keys create`). Errors are `application/problem+json` with a stable `code` and the fields
 at fault.
 """
+
+
+class WritesMarkTheIndexStale:
+    """Any write through this process may change availability: mark the index stale before the
+    answer leaves, so that the caller's next read sees its write. (A plain ASGI middleware:
+    Starlette's BaseHTTPMiddleware costs more per request than an availability read.)"""
+
+    SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+
+    def __init__(self, app: ASGIApp, index: AvailabilityIndex) -> None:
+        self.app = app
+        self.index = index
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in self.SAFE:
+            await self.app(scope, receive, send)
+            return
+
+        async def marking(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                self.index.mark_stale()
+            await send(message)
+
+        await self.app(scope, receive, marking)
 
 
 def create_app(settings: Settings | None = None, *, db: Database | None = None) -> FastAPI:
@@ -43,7 +68,11 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.state.settings = settings
     app.state.db = database
     app.state.keys = KeyRing(database, ttl=settings.key_cache_seconds)
-    app.state.index = AvailabilityIndex(database)
+    app.state.index = AvailabilityIndex(
+        database, max_staleness=settings.availability_max_staleness_ms / 1000
+    )
+    app.add_middleware(WritesMarkTheIndexStale, index=app.state.index)
+
     errors.install(app)
     for module in (locations, skus, stock, channels, keys):
         app.include_router(module.router)

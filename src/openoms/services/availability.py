@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import threading
+import time
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,8 +40,15 @@ class ChangePage:
 
 
 class AvailabilityIndex:
-    def __init__(self, db: Database) -> None:
+    """`max_staleness` (seconds) lets reads that follow each other closely share one catch-up:
+    another process's write then shows within that time; this process's own writes mark the
+    index stale (`mark_stale`) and show at once."""
+
+    def __init__(self, db: Database, *, max_staleness: float = 0.0) -> None:
         self._db = db
+        self._max_staleness = max_staleness
+        self._caught_up_at = float("-inf")
+        self._stale = True
         self._lock = threading.Lock()
         self._since = 0
         self._config_version = -1
@@ -49,9 +57,17 @@ class AvailabilityIndex:
         self._compiled: dict[str, CompiledRule] = {}
         self._empty: array[int] = array("q")
 
+    def mark_stale(self) -> None:
+        self._stale = True
+
     def catch_up(self) -> None:
-        """Bring the index up to every change committed before this call."""
+        """Bring the index up to every change committed before this call (or at most
+        `max_staleness` ago)."""
+        if not self._stale and time.monotonic() - self._caught_up_at < self._max_staleness:
+            return
         with self._lock, self._db.read() as conn:
+            self._stale = False
+            self._caught_up_at = time.monotonic()
             mark = changes.watermark(conn)
             if mark.config_version != self._config_version:
                 self._read_config(conn)

@@ -24,10 +24,7 @@ def list_locations(
     kind: LocationKind | None = None,
 ) -> Page[LocationBody]:
     found = network.list_locations(db, after=cursor, limit=limit, kind=kind)
-    return Page(
-        items=[LocationBody.of(loc) for loc in found],
-        next_cursor=found[-1].code if len(found) == limit else None,
-    )
+    return Page.of([LocationBody.of(loc) for loc in found], limit, lambda body: body.code)
 
 
 @router.post("", status_code=201)

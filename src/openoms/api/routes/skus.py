@@ -23,10 +23,7 @@ def list_skus(
     category: str | None = None,
 ) -> Page[SkuBody]:
     found = catalog.list_skus(db, after=cursor, limit=limit, category=category)
-    return Page(
-        items=[SkuBody.of(sku) for sku in found],
-        next_cursor=found[-1].code if len(found) == limit else None,
-    )
+    return Page.of([SkuBody.of(sku) for sku in found], limit, lambda body: body.code)
 
 
 @router.post("", status_code=201)

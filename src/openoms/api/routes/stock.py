@@ -96,10 +96,7 @@ def location_stock(
     """A location's positions. A store key reads its own location only."""
     check_location_scope(caller, code)
     rows = stock.location_positions(db, code, after=cursor, limit=limit)
-    return Page(
-        items=[_position(r) for r in rows],
-        next_cursor=rows[-1].sku if len(rows) == limit else None,
-    )
+    return Page.of([_position(r) for r in rows], limit, lambda body: body.sku)
 
 
 @router.get("/v1/skus/{code}/stock")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
@@ -37,3 +38,8 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null on the last page."
     )
+
+    @classmethod
+    def of(cls, items: list[T], limit: int, last_key: Callable[[T], str]) -> Page[T]:
+        """A full page may have a next one: its cursor is the last item's key."""
+        return cls(items=items, next_cursor=last_key(items[-1]) if len(items) == limit else None)
