@@ -148,17 +148,15 @@ CREATE TEMPORARY TABLE IF NOT EXISTS oms_snapshot_csv (
 """
 # Whether every staged row is well-formed, within bounds, of a known location and sku, and
 # not twice in the batch. Anything else sends the batch to the careful path, which names lines.
-# Whether every staged row is within bounds, dated with an offset, of a known location and
-# sku. A cell that is not a number or not a date fails its cast, a position twice in the batch
-# fails the upsert: all of these send the batch to the careful path, which names the lines.
+# Whether every staged row is within bounds and dated with an offset. The rest is caught by
+# the upsert itself: a cell that is not a number or not a date fails its cast, an unknown
+# location or sku fails its foreign key (a known position has known codes), a position twice
+# in the batch fails ON CONFLICT. Any of these sends the batch to the careful path, which
+# names the lines.
 _PG_CSV_CLEAN = text("""
 SELECT NOT EXISTS (
     SELECT 1 FROM oms_snapshot_csv
     WHERE on_hand::bigint NOT BETWEEN 0 AND :most OR as_of !~ :offset
-) AND NOT EXISTS (
-    SELECT 1 FROM oms_snapshot_csv c
-    WHERE NOT EXISTS (SELECT 1 FROM locations l WHERE l.code = c.location)
-       OR NOT EXISTS (SELECT 1 FROM skus s WHERE s.code = c.sku)
 )
 """)
 # A count without a UTC offset is ambiguous: refused.
