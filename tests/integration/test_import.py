@@ -4,12 +4,13 @@ careful path must agree, and a bad line is always named."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 
 from openoms import importing
 from openoms.errors import InvalidInput
-from openoms.services import stock
+from openoms.services import network, stock
 from tests.conftest import NOW, World
 
 HEADER = "location,sku,on_hand,as_of\n"
@@ -70,3 +71,39 @@ def test_a_bad_line_is_named_and_its_chunk_writes_nothing(
         load(world, f"ST2,C,5,2026-11-25T06:00:00+00:00\n{line}\n", chunk_size=10)
     assert field in {e.field for e in refused.value.errors}, refused.value.errors
     assert on_hand(world) == {}
+
+
+LOCATIONS_CSV = (
+    "code,name,kind,latitude,longitude,postal_code,capabilities,tags,daily_capacity,opening_hours\n"
+    'ST-LILLE,Lille,store,50.63,3.06,59000,ship|click_collect,size:large,40,"'
+    '{""weekly"": {""mon"": [{""opens"": ""10:00"", ""closes"": ""19:00""}]}}"\n'
+)
+
+
+def test_locations_import_from_csv_keeps_lists_hours_and_text_codes(
+    world: World, tmp_path: Path
+) -> None:
+    path = tmp_path / "network.csv"
+    path.write_text(LOCATIONS_CSV)
+    [lille] = importing.read_locations(path)
+    assert lille.postal_code == "59000"
+    assert lille.daily_capacity == 40
+    assert {c.value for c in lille.capabilities} == {"ship", "click_collect"}
+    assert lille.opening_hours.weekly["mon"][0].opens.hour == 10
+    network.upsert_locations(world.db, [lille], NOW)
+    assert network.get_location(world.db, "ST-LILLE").tags == frozenset({"size:large"})
+
+
+def test_a_bad_location_line_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "network.csv"
+    path.write_text(LOCATIONS_CSV.replace("store", "castle"))
+    with pytest.raises(InvalidInput) as refused:
+        importing.read_locations(path)
+    assert refused.value.errors[0].field == "line 2: kind"
+
+
+def test_skus_import_from_json_refuses_a_list_that_is_not_one(tmp_path: Path) -> None:
+    path = tmp_path / "skus.json"
+    path.write_text('{"code": "A"}')
+    with pytest.raises(InvalidInput):
+        importing.read_skus(path)
