@@ -11,6 +11,7 @@ import csv
 import io
 import itertools
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from openoms.api.errors import field_path
 from openoms.api.schemas.catalog import SkuBody
+from openoms.api.schemas.common import CODE_PATTERN
 from openoms.api.schemas.network import LocationBody
 from openoms.db.repositories.stock import SnapshotRow
 from openoms.db.uow import Database
@@ -73,6 +75,9 @@ def _validate(model: type[M], number: int, record: dict[str, Any]) -> M:
             ]
         ) from error
 
+
+_CODE = re.compile(CODE_PATTERN)
+CODE_MAX = 64
 
 LOCATION_INTEGERS = {"daily_capacity", "preparation_minutes", "handling_cost"}
 SKU_INTEGERS = {"weight_g", "length_mm", "width_mm", "height_mm", "price"}
@@ -129,8 +134,9 @@ def _snapshot_row(number: int, cells: list[str], stamps: dict[str, datetime]) ->
     if len(cells) != 4:
         raise bad("row", f"expected 4 cells, found {len(cells)}")
     location, sku, on_hand_text, as_of_text = cells
-    if not location or not sku:
-        raise bad("location" if not location else "sku", "must not be empty")
+    for field, code in (("location", location), ("sku", sku)):
+        if not _CODE.fullmatch(code) or len(code) > CODE_MAX:
+            raise bad(field, f"not a location or sku code: {code!r}")
     try:
         on_hand = int(on_hand_text)
     except ValueError:

@@ -107,3 +107,9 @@ def test_skus_import_from_json_refuses_a_list_that_is_not_one(tmp_path: Path) ->
     path.write_text('{"code": "A"}')
     with pytest.raises(InvalidInput):
         importing.read_skus(path)
+
+
+def test_a_code_with_a_control_character_is_named_not_crashed_on(world: World) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        load(world, "WH1,A\x00,1,2026-11-25T06:00:00+00:00\n")
+    assert refused.value.errors[0].field == "line 2: sku"

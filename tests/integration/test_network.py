@@ -58,6 +58,8 @@ def test_invalid_locations_are_refused_naming_the_field(world: World) -> None:
             "opening_hours.weekly.mon[0]",
         ),
         ({**LYON, "opening_hours": {"weekly": {"someday": []}}}, "opening_hours.weekly.someday"),
+        ({**LYON, "name": "Lyon\x00"}, "name"),
+        ({**LYON, "tags": ["a\x07"]}, "tags[0]"),
     ]
     for body, field in cases:
         answer = world.client.post("/v1/locations", json=body, headers=world.admin)

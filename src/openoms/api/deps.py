@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 
+from openoms.api.schemas.common import CODE_PATTERN, PRINTABLE
 from openoms.db.uow import Database
 from openoms.services.availability import AvailabilityIndex
 
@@ -31,5 +32,8 @@ async def get_now() -> datetime:
 DatabaseDep = Annotated[Database, Depends(get_db)]
 IndexDep = Annotated[AvailabilityIndex, Depends(get_index)]
 NowDep = Annotated[datetime, Depends(get_now)]
-CursorQuery = Annotated[str | None, Query(max_length=200, description="From `next_cursor`.")]
+CursorQuery = Annotated[
+    str | None, Query(max_length=200, pattern=PRINTABLE, description="From `next_cursor`.")
+]
+CodePath = Annotated[str, Path(min_length=1, max_length=64, pattern=CODE_PATTERN)]
 LimitQuery = Annotated[int, Query(ge=1, le=1000)]

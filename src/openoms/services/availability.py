@@ -213,7 +213,7 @@ def decode_cursor(text: str) -> Cursor:
     try:
         padded = text + "=" * (-len(text) % 4)
         mode, seq, location, sku = base64.urlsafe_b64decode(padded).decode().split("\x1f")
-        if mode not in ("f", "c"):
+        if mode not in ("f", "c") or "\x00" in location + sku:
             raise ValueError(mode)
         return Cursor(mode == "f", int(seq), location, sku)
     except (ValueError, UnicodeDecodeError) as error:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from openoms.api.auth import Admin, Seller
-from openoms.api.deps import CursorQuery, DatabaseDep, IndexDep, NowDep
+from openoms.api.deps import CodePath, CursorQuery, DatabaseDep, IndexDep, NowDep
 from openoms.api.schemas.availability import (
     AvailabilityBody,
     AvailabilityList,
@@ -34,13 +34,13 @@ def list_channels(_: Seller, db: DatabaseDep) -> list[ChannelBody]:
 
 
 @router.get("/{code}")
-def get_channel(code: str, _: Seller, db: DatabaseDep) -> ChannelBody:
+def get_channel(code: CodePath, _: Seller, db: DatabaseDep) -> ChannelBody:
     return _body(channels.get_channel(db, code))
 
 
 @router.put("/{code}")
 def put_channel(
-    code: str, body: ChannelBody, _: Admin, db: DatabaseDep, index: IndexDep, now: NowDep
+    code: CodePath, body: ChannelBody, _: Admin, db: DatabaseDep, index: IndexDep, now: NowDep
 ) -> ChannelBody:
     if body.code != code:
         raise InvalidInput([FieldError("code", f"must match the path ({code!r})")])
@@ -57,8 +57,8 @@ def put_channel(
 
 @router.get("/{code}/availability/{sku}")
 async def sku_availability(
-    code: str,
-    sku: str,
+    code: CodePath,
+    sku: CodePath,
     _: Seller,
     index: IndexDep,
     locations: Annotated[bool, Query(description="Include the per-location breakdown.")] = False,
@@ -70,7 +70,7 @@ async def sku_availability(
 
 @router.post("/{code}/availability")
 async def skus_availability(
-    code: str, body: AvailabilityQuery, _: Seller, index: IndexDep
+    code: CodePath, body: AvailabilityQuery, _: Seller, index: IndexDep
 ) -> AvailabilityList:
     """What the channel may sell of up to 500 skus at once (a query: nothing is written)."""
     found = availability.skus_availability(index, code, body.skus, detail=body.locations)
@@ -79,7 +79,7 @@ async def skus_availability(
 
 @router.get("/{code}/changes")
 def availability_changes(
-    code: str,
+    code: CodePath,
     _: Seller,
     db: DatabaseDep,
     index: IndexDep,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel
 
 from openoms.api.auth import Admin
@@ -63,6 +64,11 @@ def list_keys(_: Admin, db: DatabaseDep) -> list[KeyBody]:
 
 
 @router.delete("/{key_id}", status_code=204)
-def revoke_key(key_id: str, _: Admin, db: DatabaseDep, now: NowDep) -> Response:
+def revoke_key(
+    key_id: Annotated[str, Path(max_length=64, pattern=r"^[0-9a-f\-]+$")],
+    _: Admin,
+    db: DatabaseDep,
+    now: NowDep,
+) -> Response:
     keys.revoke_key(db, key_id, now)
     return Response(status_code=204)

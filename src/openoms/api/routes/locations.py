@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from openoms.api.auth import Admin, Reader
-from openoms.api.deps import CursorQuery, DatabaseDep, IndexDep, LimitQuery, NowDep
+from openoms.api.deps import CodePath, CursorQuery, DatabaseDep, IndexDep, LimitQuery, NowDep
 from openoms.api.schemas.common import Page
 from openoms.api.schemas.network import LocationBody
 from openoms.domain.network import LocationKind
@@ -36,13 +36,13 @@ def create_location(
 
 
 @router.get("/{code}")
-def get_location(code: str, _: Reader, db: DatabaseDep) -> LocationBody:
+def get_location(code: CodePath, _: Reader, db: DatabaseDep) -> LocationBody:
     return LocationBody.of(network.get_location(db, code))
 
 
 @router.put("/{code}")
 def put_location(
-    code: str, body: LocationBody, _: Admin, db: DatabaseDep, index: IndexDep, now: NowDep
+    code: CodePath, body: LocationBody, _: Admin, db: DatabaseDep, index: IndexDep, now: NowDep
 ) -> LocationBody:
     if body.code != code:
         raise InvalidInput([FieldError("code", f"must match the path ({code!r})")])
@@ -52,7 +52,7 @@ def put_location(
 
 @router.delete("/{code}", status_code=204)
 def deactivate_location(
-    code: str, _: Admin, db: DatabaseDep, index: IndexDep, now: NowDep
+    code: CodePath, _: Admin, db: DatabaseDep, index: IndexDep, now: NowDep
 ) -> Response:
     network.deactivate_location(db, code, now)
     return Response(status_code=204)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 
 from openoms.api.auth import Admin, Reader
-from openoms.api.deps import CursorQuery, DatabaseDep, LimitQuery, NowDep
+from openoms.api.deps import CodePath, CursorQuery, DatabaseDep, LimitQuery, NowDep
 from openoms.api.schemas.catalog import SkuBody
-from openoms.api.schemas.common import Page
+from openoms.api.schemas.common import PRINTABLE, Page
 from openoms.errors import FieldError, InvalidInput
 from openoms.services import catalog
 
@@ -20,7 +22,7 @@ def list_skus(
     db: DatabaseDep,
     cursor: CursorQuery = None,
     limit: LimitQuery = 100,
-    category: str | None = None,
+    category: Annotated[str | None, Query(max_length=80, pattern=PRINTABLE)] = None,
 ) -> Page[SkuBody]:
     found = catalog.list_skus(db, after=cursor, limit=limit, category=category)
     return Page.of([SkuBody.of(sku) for sku in found], limit, lambda body: body.code)
@@ -32,12 +34,12 @@ def create_sku(body: SkuBody, _: Admin, db: DatabaseDep, now: NowDep) -> SkuBody
 
 
 @router.get("/{code}")
-def get_sku(code: str, _: Reader, db: DatabaseDep) -> SkuBody:
+def get_sku(code: CodePath, _: Reader, db: DatabaseDep) -> SkuBody:
     return SkuBody.of(catalog.get_sku(db, code))
 
 
 @router.put("/{code}")
-def put_sku(code: str, body: SkuBody, _: Admin, db: DatabaseDep, now: NowDep) -> SkuBody:
+def put_sku(code: CodePath, body: SkuBody, _: Admin, db: DatabaseDep, now: NowDep) -> SkuBody:
     if body.code != code:
         raise InvalidInput([FieldError("code", f"must match the path ({code!r})")])
     catalog.upsert_skus(db, [body.to_domain()], now)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from fastapi import APIRouter
 
 from openoms.api.auth import Admin, Reader, StockWriter, check_location_scope
-from openoms.api.deps import CursorQuery, DatabaseDep, LimitQuery, NowDep
+from openoms.api.deps import CodePath, CursorQuery, DatabaseDep, LimitQuery, NowDep
 from openoms.api.schemas.common import Page
 from openoms.api.schemas.stock import (
     MovementBatch,
@@ -87,7 +87,7 @@ def _position(row: PositionRow) -> PositionBody:
 
 @router.get("/v1/locations/{code}/stock")
 def location_stock(
-    code: str,
+    code: CodePath,
     caller: Reader,
     db: DatabaseDep,
     cursor: CursorQuery = None,
@@ -100,6 +100,6 @@ def location_stock(
 
 
 @router.get("/v1/skus/{code}/stock")
-def sku_stock(code: str, _: Admin, db: DatabaseDep) -> list[PositionBody]:
+def sku_stock(code: CodePath, _: Admin, db: DatabaseDep) -> list[PositionBody]:
     """A sku's positions at every location (operations' view)."""
     return [_position(r) for r in stock.sku_positions(db, code)]

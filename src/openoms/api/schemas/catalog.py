@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field, StrictInt
 
-from openoms.api.schemas.common import Body, Code, Currency, Money, Name, Tag
+from openoms.api.schemas.common import Body, Code, Currency, Label, Money, Name, Tag
 from openoms.domain.catalog import Sku
 
 Millimetres = Annotated[StrictInt, Field(ge=0, le=100_000)]
@@ -15,7 +15,7 @@ Millimetres = Annotated[StrictInt, Field(ge=0, le=100_000)]
 class SkuBody(Body):
     code: Code
     name: Name
-    category: Annotated[str, Field(max_length=80)] = ""
+    category: Label = ""
     weight_g: Annotated[StrictInt, Field(ge=0, le=10_000_000)]
     length_mm: Millimetres = 0
     width_mm: Millimetres = 0

@@ -82,7 +82,7 @@ class LocationBody(Body):
     timezone: str = "Europe/Paris"
     address: Text = ""
     city: Text = ""
-    postal_code: Annotated[str, Field(max_length=20)] = ""
+    postal_code: Annotated[str, Field(max_length=20, pattern=r"^[A-Za-z0-9 \-]*$")] = ""
     country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = "FR"
     opening_hours: OpeningHoursBody = Field(default_factory=OpeningHoursBody)
     capabilities: list[Capability] = Field(default_factory=list)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
 
-from openoms.api.schemas.common import MAX_BULK_ROWS, Body, Code, Delta, Quantity
+from openoms.api.schemas.common import MAX_BULK_ROWS, PRINTABLE, Body, Code, Delta, Quantity
 
 
 class SnapshotRowBody(Body):
@@ -33,7 +33,7 @@ class MovementRowBody(Body):
     location: Code
     sku: Code
     delta: Delta
-    reason: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=PRINTABLE)]
     occurred_at: AwareDatetime
 
 
