@@ -94,14 +94,7 @@ def record_movements(
         keys = sorted({(r.location, r.sku) for r in new})
         repo.ensure_positions(uow.conn, keys)
         positions = repo.lock_positions(uow.conn, keys)
-        outcomes: Counter[MovementOutcome] = Counter()
-        changed: list[tuple[StockPosition, datetime]] = []
-        for key, movements in _by_position(new).items():
-            position = positions[key]
-            for movement in movements:
-                position, outcome = position.apply_movement(movement)
-                outcomes[outcome] += 1
-            changed.append((position, max(m.occurred_at for m in movements)))
+        changed, outcomes = _apply_movements(positions, new)
         repo.save_after_movements(uow.conn, changed)
         moved = [
             (p.location, p.sku)
@@ -146,6 +139,22 @@ def sku_positions(db: Database, sku: str) -> list[PositionRow]:
         if not existing_codes(conn, skus, [sku]):
             raise NotFound("sku", sku)
         return repo.positions_of_sku(conn, sku)
+
+
+def _apply_movements(
+    positions: dict[tuple[str, str], StockPosition], rows: Sequence[MovementRow]
+) -> tuple[list[tuple[StockPosition, datetime]], Counter[MovementOutcome]]:
+    """Each position after its new movements (in the order they happened), with the newest
+    movement's time; and what became of each movement."""
+    outcomes: Counter[MovementOutcome] = Counter()
+    changed: list[tuple[StockPosition, datetime]] = []
+    for key, movements in _by_position(rows).items():
+        position = positions[key]
+        for movement in movements:
+            position, outcome = position.apply_movement(movement)
+            outcomes[outcome] += 1
+        changed.append((position, max(m.occurred_at for m in movements)))
+    return changed, outcomes
 
 
 def _by_position(rows: Sequence[MovementRow]) -> dict[tuple[str, str], list[Movement]]:
