@@ -10,9 +10,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openoms import __version__
 from openoms.api import errors
-from openoms.api.routes import channels, keys, locations, skus, stock
+from openoms.api.routes import channels, keys, locations, profiles, skus, stock
 from openoms.config import Settings
 from openoms.db.uow import Database
+from openoms.domain.profiles import installed_criteria
 from openoms.services.availability import AvailabilityIndex
 from openoms.services.keys import KeyRing
 
@@ -68,13 +69,14 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.state.settings = settings
     app.state.db = database
     app.state.keys = KeyRing(database, ttl=settings.key_cache_seconds)
+    app.state.criteria = installed_criteria()
     app.state.index = AvailabilityIndex(
         database, max_staleness=settings.availability_max_staleness_ms / 1000
     )
     app.add_middleware(WritesMarkTheIndexStale, index=app.state.index)
 
     errors.install(app)
-    for module in (locations, skus, stock, channels, keys):
+    for module in (locations, skus, stock, channels, profiles, keys):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["ops"])

@@ -9,6 +9,7 @@ from fastapi import Depends, Path, Query, Request
 
 from openoms.api.schemas.common import CODE_PATTERN, PRINTABLE
 from openoms.db.uow import Database
+from openoms.domain.profiles import CriteriaRegistry
 from openoms.services.availability import AvailabilityIndex
 
 # Dependencies are `async` because they do no IO: FastAPI runs a sync dependency in a worker
@@ -25,6 +26,11 @@ async def get_index(request: Request) -> AvailabilityIndex:
     return index
 
 
+async def get_criteria(request: Request) -> CriteriaRegistry:
+    registry: CriteriaRegistry = request.app.state.criteria
+    return registry
+
+
 async def get_now() -> datetime:
     return datetime.now(UTC)
 
@@ -32,6 +38,7 @@ async def get_now() -> datetime:
 DatabaseDep = Annotated[Database, Depends(get_db)]
 IndexDep = Annotated[AvailabilityIndex, Depends(get_index)]
 NowDep = Annotated[datetime, Depends(get_now)]
+CriteriaDep = Annotated[CriteriaRegistry, Depends(get_criteria)]
 CursorQuery = Annotated[
     str | None, Query(max_length=200, pattern=PRINTABLE, description="From `next_cursor`.")
 ]

@@ -151,3 +151,19 @@ feed_clock = Table(
     Column("name", String(32), primary_key=True),
     Column("value", BigInteger(), nullable=False),
 )
+
+profile_versions = Table(
+    "profile_versions",
+    metadata,
+    # Sourcing profiles are data: each version keeps its document as it was published, so a
+    # decision record can always say which rules were in force.
+    Column("code", String(CODE), primary_key=True),
+    Column("number", Integer(), primary_key=True),
+    Column("channel", String(CODE), nullable=False),
+    Column("delivery_method", String(20), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("publish_at", UTCDateTime(), nullable=True),
+    Column("document", json_type(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index(None, "channel", "delivery_method"),
+)
