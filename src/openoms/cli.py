@@ -128,7 +128,8 @@ def demo(
     made = keys.create_key(db, name="demo admin", role=Role.ADMIN, location=None, now=now)
     console.print(
         f"demo (seed {seed}): {report.locations} locations, {report.skus} skus, "
-        f"{report.channels} channels, {report.positions} stock positions"
+        f"{report.channels} channels, {report.profiles} sourcing profiles, "
+        f"{report.positions} stock positions"
     )
     console.print("admin API key (shown once):")
     out.print(made.secret, soft_wrap=True)

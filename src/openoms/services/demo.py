@@ -11,7 +11,9 @@ from openoms.db.repositories.stock import SnapshotRow
 from openoms.db.tables import metadata
 from openoms.db.uow import Database
 from openoms.demo import DemoData
-from openoms.services import catalog, channels, network, stock
+from openoms.demo.profiles import demo_profiles
+from openoms.domain.profiles import CriteriaRegistry
+from openoms.services import catalog, channels, network, profiles, stock
 
 CHUNK = 50_000
 
@@ -21,6 +23,7 @@ class DemoReport:
     locations: int
     skus: int
     channels: int
+    profiles: int
     positions: int
 
 
@@ -34,11 +37,18 @@ def load_demo(
     catalog.upsert_skus(db, data.skus, now)
     for channel in data.channels:
         channels.put_channel(db, channels.Channel(channel.code, channel.name, channel.rule), now)
+    for document in demo_profiles():
+        draft = profiles.save_draft(db, document, CriteriaRegistry(), now)
+        profiles.publish_version(
+            db, draft.code, draft.number, at=None, criteria=CriteriaRegistry(), now=now
+        )
     positions = 0
     for rows in chunked(data.snapshot(), CHUNK):
         positions += stock.ingest_snapshots(db, rows, now).applied
         on_progress(len(rows))
-    return DemoReport(len(data.locations), len(data.skus), len(data.channels), positions)
+    return DemoReport(
+        len(data.locations), len(data.skus), len(data.channels), len(demo_profiles()), positions
+    )
 
 
 def chunked(rows: Iterable[SnapshotRow], size: int) -> Iterator[list[SnapshotRow]]:

@@ -1,0 +1,62 @@
+"""The demo's sourcing profiles, as the documents an operations team would write.
+
+Home delivery for the web shop and the app: the warehouses first (cheapest per order, claimed
+at once), then stores within 40 km that ship, keeping their last unit (offered to the 3 best
+stores for 20 minutes), then any store or supplier that ships. A store's last two units cost a
+protection fee, and no order goes out in more than two parcels.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openoms.demo.network import FRANCHISE_TAG
+
+_OBJECTIVE = {"cost": 1, "carbon": 0.01, "parcels": 150, "protection": 200, "protect_below": 2}
+_SPLIT = {"mode": "max_parcels", "max_parcels": 2}
+
+
+def _home(channel: str) -> dict[str, Any]:
+    return {
+        "code": f"{channel}-home",
+        "name": f"{channel.title()}: home delivery",
+        "channel": channel,
+        "delivery_method": "home_standard",
+        "rules": [
+            {
+                "name": "warehouses",
+                "filters": {"kinds": ["warehouse"], "capability": "ship"},
+                "objective": _OBJECTIVE,
+                "split": _SPLIT,
+            },
+            {
+                "name": "stores nearby",
+                "filters": {
+                    "kinds": ["store"],
+                    "capability": "ship",
+                    "tags_out": [FRANCHISE_TAG],
+                    "max_distance_km": 40,
+                    "min_stock_kept": 1,
+                },
+                "objective": _OBJECTIVE,
+                "split": _SPLIT,
+                "offer": {"mode": "broadcast", "stores": 3, "minutes": 20},
+            },
+            {
+                "name": "anywhere that ships",
+                "filters": {
+                    "kinds": ["warehouse", "store", "supplier"],
+                    "capability": "ship",
+                    "tags_out": [FRANCHISE_TAG],
+                    "min_stock_kept": 1,
+                },
+                "objective": _OBJECTIVE,
+                "split": _SPLIT,
+                "offer": {"mode": "broadcast", "stores": 3, "minutes": 20},
+            },
+        ],
+    }
+
+
+def demo_profiles() -> list[dict[str, Any]]:
+    return [_home("web"), _home("app")]

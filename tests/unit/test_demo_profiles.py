@@ -1,0 +1,18 @@
+"""The demo's sourcing profiles are valid documents that say what their docstring says."""
+
+from __future__ import annotations
+
+from openoms.demo.profiles import demo_profiles
+from openoms.domain.network import LocationKind
+from openoms.domain.profiles import OfferMode, parse_profile
+
+
+def test_demo_profiles_parse_and_try_warehouses_first() -> None:
+    for document in demo_profiles():
+        profile = parse_profile(document)
+        first, nearby, anywhere = profile.rules
+        assert first.filters.kinds == frozenset({LocationKind.WAREHOUSE})
+        assert first.offer.mode is OfferMode.AUTO_CLAIM
+        assert nearby.offer.mode is OfferMode.BROADCAST
+        assert nearby.filters.min_stock_kept == 1
+        assert anywhere.filters.max_distance_km is None
