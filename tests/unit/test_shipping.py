@@ -42,6 +42,7 @@ from openoms.domain.shipping import (
     shipping_carbon_g,
     shipping_cost,
 )
+from tests.unit.carrier_fixtures import STANDARD, STORE, weekly
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -53,41 +54,6 @@ def paris(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
 def utc(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
     return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
-
-def weekly(
-    days: tuple[str, ...] = WEEKDAYS[:6], opens: time = time(9), closes: time = time(19)
-) -> OpeningHours:
-    return OpeningHours(weekly={d: (TimeRange(opens, closes),) for d in days})
-
-
-STORE = Location(
-    code="PAR-RIVOLI",
-    name="Paris Rivoli",
-    kind=LocationKind.STORE,
-    point=GeoPoint(48.8606, 2.3376),
-    timezone="Europe/Paris",
-    opening_hours=weekly(),
-    preparation_minutes=60,
-    handling_cost=350,
-)
-
-STANDARD = CarrierService(
-    carrier="Test Post",
-    code="test_standard",
-    level=ServiceLevel.STANDARD,
-    max_weight_g=10_000,
-    rate_card=RateCard(
-        currency="EUR",
-        weight_bands_g=(500, 2_000, 10_000),
-        distance_bands_km=(300.0, 1_200.0),
-        prices=((500, 550), (700, 780), (1_200, 1_350)),
-    ),
-    transit=(TransitBand(300.0, 1, 2), TransitBand(1_200.0, 2, 3)),
-    pickup_weekdays=MON_TO_FRI,
-    cut_off=time(16, 30),
-    carbon_g_per_tkm=100.0,
-    carbon_g_per_parcel=200.0,
-)
 
 EXPRESS = replace(
     STANDARD,

@@ -16,50 +16,19 @@ from openoms.domain.carriers import (
 )
 from openoms.domain.catalog import Sku
 from openoms.domain.network import (
-    WEEKDAYS,
     GeoPoint,
     Location,
-    LocationKind,
     OpeningHours,
-    TimeRange,
     great_circle_km,
 )
 from openoms.domain.shipping import ROAD_FACTOR, Destination
 from openoms.domain.shipping_costs import CarrierCostModel, NotMonotone, shipping_origins
 from openoms.domain.sourcing import Breakdown
+from tests.unit.carrier_fixtures import STANDARD, STORE
 
 PARIS = ZoneInfo("Europe/Paris")
 TUESDAY_10H = datetime(2026, 3, 10, 10, 0, tzinfo=PARIS)
 """No holiday that week: ready 11:00, leaves at the 16:30 cut-off the same day."""
-
-STORE = Location(
-    code="PAR-RIVOLI",
-    name="Paris Rivoli",
-    kind=LocationKind.STORE,
-    point=GeoPoint(48.8606, 2.3376),
-    timezone="Europe/Paris",
-    opening_hours=OpeningHours(weekly={d: (TimeRange(time(9), time(19)),) for d in WEEKDAYS[:6]}),
-    preparation_minutes=60,
-    handling_cost=350,
-)
-
-STANDARD = CarrierService(
-    carrier="Test Post",
-    code="test_standard",
-    level=ServiceLevel.STANDARD,
-    max_weight_g=10_000,
-    rate_card=RateCard(
-        currency="EUR",
-        weight_bands_g=(500, 2_000, 10_000),
-        distance_bands_km=(300.0, 1_200.0),
-        prices=((500, 550), (700, 780), (1_200, 1_350)),
-    ),
-    transit=(TransitBand(300.0, 1, 2), TransitBand(1_200.0, 2, 3)),
-    pickup_weekdays=MON_TO_FRI,
-    cut_off=time(16, 30),
-    carbon_g_per_tkm=100.0,
-    carbon_g_per_parcel=200.0,
-)
 
 HEAVY = CarrierService(
     carrier="Test Freight",
