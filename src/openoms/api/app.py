@@ -10,7 +10,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openoms import __version__
 from openoms.api import errors
-from openoms.api.routes import channels, keys, locations, profiles, skus, sourcing, stock
+from openoms.api.routes import (
+    channels,
+    keys,
+    locations,
+    profiles,
+    promise,
+    skus,
+    sourcing,
+    stock,
+)
 from openoms.config import Settings
 from openoms.db.uow import Database
 from openoms.domain.profiles import installed_criteria
@@ -76,7 +85,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.add_middleware(WritesMarkTheIndexStale, index=app.state.index)
 
     errors.install(app)
-    for module in (locations, skus, stock, channels, profiles, sourcing, keys):
+    for module in (locations, skus, stock, channels, profiles, sourcing, promise, keys):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["ops"])

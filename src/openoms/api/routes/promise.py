@@ -1,0 +1,55 @@
+"""/v1/promise: the delivery options of a basket, and the product page's delivery line."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from openoms.api.auth import Seller
+from openoms.api.deps import CriteriaDep, DatabaseDep, NowDep
+from openoms.api.schemas.promise import (
+    ProductPromiseBody,
+    ProductPromiseRequest,
+    PromiseBody,
+    PromiseRequest,
+)
+from openoms.services import promise
+
+router = APIRouter(prefix="/v1/promise", tags=["promise"])
+
+
+@router.post("")
+def promise_basket(
+    body: PromiseRequest, _: Seller, db: DatabaseDep, now: NowDep, criteria: CriteriaDep
+) -> PromiseBody:
+    """Every delivery option of the basket, with its price, date, carbon and plan.
+
+    A method that cannot serve (no live profile, no plan, a store closed) is listed in
+    `unavailable` with the reason, not an error. Nothing is reserved.
+    """
+    result = promise.promise(
+        db,
+        channel=body.channel,
+        lines=body.requested_lines(),
+        destination=body.destination.to_domain(),
+        now=now,
+        criteria=criteria,
+        pickup_store=body.pickup_store,
+        nearest=body.nearest,
+    )
+    return PromiseBody.of(result)
+
+
+@router.post("/product")
+def promise_product(
+    body: ProductPromiseRequest, _: Seller, db: DatabaseDep, now: NowDep, criteria: CriteriaDep
+) -> ProductPromiseBody:
+    """One unit delivered home: the earliest window and the minutes left to order for it."""
+    result = promise.promise_product(
+        db,
+        channel=body.channel,
+        sku=body.sku,
+        destination=body.destination.to_domain(),
+        now=now,
+        criteria=criteria,
+    )
+    return ProductPromiseBody.of(result)
