@@ -8,8 +8,15 @@ from openoms.domain.profiles import OfferMode, parse_profile
 
 
 def test_demo_profiles_parse_and_try_warehouses_first() -> None:
-    for document in demo_profiles():
-        profile = parse_profile(document)
+    profiles = [parse_profile(document) for document in demo_profiles()]
+    assert {p.delivery_method.value for p in profiles} == {
+        "home_standard",
+        "home_express",
+        "click_collect",
+    }
+    for profile in profiles:
+        if profile.delivery_method.value != "home_standard":
+            continue
         first, nearby, anywhere = profile.rules
         assert first.filters.kinds == frozenset({LocationKind.WAREHOUSE})
         assert first.offer.mode is OfferMode.AUTO_CLAIM

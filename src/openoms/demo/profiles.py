@@ -58,5 +58,50 @@ def _home(channel: str) -> dict[str, Any]:
     }
 
 
+def _express(channel: str) -> dict[str, Any]:
+    """Next-day delivery leaves from the warehouses only: stores miss express cut-offs."""
+    return {
+        "code": f"{channel}-express",
+        "name": f"{channel.title()}: express home delivery",
+        "channel": channel,
+        "delivery_method": "home_express",
+        "rules": [
+            {
+                "name": "warehouses",
+                "filters": {"kinds": ["warehouse"], "capability": "ship"},
+                "objective": _OBJECTIVE,
+                "split": {"mode": "never"},
+            }
+        ],
+    }
+
+
+def _collect(channel: str) -> dict[str, Any]:
+    """Click & collect: the pickup store's own shelf first (the destination is the store), then
+    a transfer from a warehouse."""
+    return {
+        "code": f"{channel}-collect",
+        "name": f"{channel.title()}: click & collect",
+        "channel": channel,
+        "delivery_method": "click_collect",
+        "rules": [
+            {
+                "name": "the pickup store's shelf",
+                "filters": {"kinds": ["store"], "max_distance_km": 0.5},
+                "objective": _OBJECTIVE,
+                "split": {"mode": "never"},
+            },
+            {
+                "name": "warehouses",
+                "filters": {"kinds": ["warehouse"], "capability": "ship"},
+                "objective": _OBJECTIVE,
+                "split": _SPLIT,
+            },
+        ],
+    }
+
+
 def demo_profiles() -> list[dict[str, Any]]:
-    return [_home("web"), _home("app")]
+    return [
+        profile(channel) for channel in ("web", "app") for profile in (_home, _express, _collect)
+    ]
