@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
+import pytest
+from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from openoms.api.deps import get_now
 from openoms.domain.calendars import is_public_holiday, local_instant
 from openoms.domain.profiles import installed_criteria
 from openoms.services import promise
@@ -89,6 +93,17 @@ def a_weekday_morning() -> datetime:
     return local_instant(day, time(9, 0), PARIS)
 
 
+@pytest.fixture(autouse=True)
+def morning(world: World) -> Iterator[datetime]:
+    """The API's clock is a weekday morning, whenever the tests run: the answers depend on
+    opening hours and cut-offs, and a real clock near midnight would change them."""
+    now = a_weekday_morning()
+    app = cast(FastAPI, world.client.app)
+    app.dependency_overrides[get_now] = lambda: now
+    yield now
+    app.dependency_overrides.clear()
+
+
 def test_a_basket_in_stock_at_a_warehouse_is_offered_home_delivery_with_date_price_and_carbon(
     world: World,
 ) -> None:
@@ -96,7 +111,7 @@ def test_a_basket_in_stock_at_a_warehouse_is_offered_home_delivery_with_date_pri
     result = ask(world, ("1", "A", 1))
     [home] = options(result, "home_standard")
     assert home["window"]["earliest"] <= home["window"]["latest"]
-    assert home["window"]["earliest"] > datetime.now(UTC).date().isoformat()
+    assert home["window"]["earliest"] > a_weekday_morning().date().isoformat()
     assert (home["price"], home["currency"], result["basket_amount"]) == (490, "EUR", 2999)
     assert home["carbon_g"] > 0
     assert home["parcels"] == 1
@@ -133,7 +148,9 @@ def test_click_and_collect_from_the_pickup_store_shelf_is_ready_without_transpor
     assert (collect["price"], collect["carbon_g"], collect["parcels"]) == (0, 0, 0)
 
 
-def test_express_collect_is_offered_only_where_the_store_holds_every_unit(world: World) -> None:
+def test_express_collect_is_offered_only_where_the_store_holds_every_unit(
+    world: World, morning: datetime
+) -> None:
     network(world, [("WH1", "A", 5), ("WH1", "B", 5), ("ST1", "A", 5), ("ST2", "A", 5)])
     result = ask(world, ("1", "A", 1), ("2", "B", 1))
     assert options(result, "express_collect") == []
@@ -144,7 +161,7 @@ def test_express_collect_is_offered_only_where_the_store_holds_every_unit(world:
     [express] = options(result, "express_collect")
     assert express["pickup_store"] == "ST2"
     ready_at = datetime.fromisoformat(express["ready_at"])
-    assert timedelta(0) < ready_at - datetime.now(UTC) <= timedelta(minutes=30)
+    assert timedelta(0) < ready_at - morning <= timedelta(minutes=30)
     assert {
         (a["location"], a["units"]) for a in express["plan"]["shipments"][0]["allocations"]
     } == {("ST2", 1)}
