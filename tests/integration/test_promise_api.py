@@ -18,6 +18,7 @@ from openoms.domain.profiles import installed_criteria
 from openoms.services import promise
 from openoms.services.promise import place_city
 from openoms.services.sourcing import RequestedLine
+from openoms.services.sourcing_view import SourcingView
 from tests.conftest import World
 from tests.integration.test_sourcing_api import EVERY_DAY, PROFILE, publish, set_stock
 
@@ -174,12 +175,11 @@ def test_express_collect_is_not_offered_before_the_store_opens(world: World) -> 
     shop_hours = {day: [{"opens": "10:00", "closes": "19:00"}] for day in EVERY_DAY}
     put_location(world, "ST2", "store", ["ship", "click_collect", "express_collect"], shop_hours)
     result = promise.promise(
-        world.db,
+        SourcingView(world.db, criteria=installed_criteria()),
         channel="web",
         lines=[RequestedLine("1", "A", 1)],
         destination=place_city("Paris"),
         now=a_weekday_morning(),
-        criteria=installed_criteria(),
         pickup_store="ST2",
     )
     assert [o.method.value for o in result.options] == ["home_standard"]
@@ -240,12 +240,11 @@ def test_the_product_page_gives_a_window_and_the_time_left_before_the_cut_off(
     network(world, [("WH1", "A", 5)])
     now = a_weekday_morning()
     line = promise.promise_product(
-        world.db,
+        SourcingView(world.db, criteria=installed_criteria()),
         channel="web",
         sku="A",
         destination=place_city("Lyon"),
         now=now,
-        criteria=installed_criteria(),
     )
     assert line.option is not None
     assert line.option.window is not None

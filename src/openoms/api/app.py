@@ -25,6 +25,7 @@ from openoms.db.uow import Database
 from openoms.domain.profiles import installed_criteria
 from openoms.services.availability import AvailabilityIndex
 from openoms.services.keys import KeyRing
+from openoms.services.sourcing_view import SourcingView
 
 DESCRIPTION = """
 An omnichannel Order Management System: unified stock across warehouses, stores, suppliers and
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.state.index = AvailabilityIndex(
         database, max_staleness=settings.availability_max_staleness_ms / 1000
     )
+    app.state.sourcing = SourcingView(database, criteria=app.state.criteria, index=app.state.index)
     app.add_middleware(WritesMarkTheIndexStale, index=app.state.index)
 
     errors.install(app)

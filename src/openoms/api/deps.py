@@ -11,6 +11,7 @@ from openoms.api.schemas.common import CODE_PATTERN, PRINTABLE
 from openoms.db.uow import Database
 from openoms.domain.profiles import CriteriaRegistry
 from openoms.services.availability import AvailabilityIndex
+from openoms.services.sourcing_view import SourcingView
 
 # Dependencies are `async` because they do no IO: FastAPI runs a sync dependency in a worker
 # thread, a hop that costs more than the dependency itself on a millisecond budget.
@@ -26,6 +27,11 @@ async def get_index(request: Request) -> AvailabilityIndex:
     return index
 
 
+async def get_sourcing_view(request: Request) -> SourcingView:
+    view: SourcingView = request.app.state.sourcing
+    return view
+
+
 async def get_criteria(request: Request) -> CriteriaRegistry:
     registry: CriteriaRegistry = request.app.state.criteria
     return registry
@@ -39,6 +45,7 @@ DatabaseDep = Annotated[Database, Depends(get_db)]
 IndexDep = Annotated[AvailabilityIndex, Depends(get_index)]
 NowDep = Annotated[datetime, Depends(get_now)]
 CriteriaDep = Annotated[CriteriaRegistry, Depends(get_criteria)]
+SourcingViewDep = Annotated[SourcingView, Depends(get_sourcing_view)]
 CursorQuery = Annotated[
     str | None, Query(max_length=200, pattern=PRINTABLE, description="From `next_cursor`.")
 ]

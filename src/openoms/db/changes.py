@@ -29,8 +29,9 @@ def stamp(conn: Connection) -> int:
 
 
 def bump_config(conn: Connection) -> None:
-    """Every write to locations or channels calls this, in its transaction, so that caches of
-    them (the availability index) reload. Such writes are rare: queuing on one row is fine."""
+    """Every write to locations, channels, skus or sourcing profiles calls this, in its
+    transaction, so that caches of them (the availability index, the sourcing view) reload.
+    Such writes are rare: queuing on one row is fine."""
     _bump(conn, CONFIG_CLOCK)
 
 
@@ -76,7 +77,7 @@ _WATERMARK = {
 @dataclass(frozen=True, slots=True)
 class Watermark:
     config_version: int
-    """Grows whenever a location or a channel is created or updated (`bump_config`)."""
+    """Grows whenever a location, channel, sku or profile is written (`bump_config`)."""
     pruned_through: int
     """The change log no longer holds stamps up to this one (`record_pruned`)."""
     horizon: int

@@ -170,9 +170,13 @@ class ShippingOrigins:
     tables: dict[_TableKey, _Table] = field(default_factory=dict, compare=False, repr=False)
 
     def for_destination(
-        self, destination: Destination, locations: Iterable[str] | None = None
+        self,
+        destination: Destination,
+        locations: Iterable[str] | None = None,
+        weights_g: Mapping[str, int] | None = None,
     ) -> CarrierCostModel:
-        """The model from `locations` (default: every origin) to `destination`."""
+        """The model from `locations` (default: every origin) to `destination`, for skus of
+        `weights_g` (default: those the origins were worked out with)."""
         codes = self.origins.keys() | self.refusals.keys() if locations is None else locations
         routes: dict[str, _Route] = {}
         refusals: dict[str, str] = {}
@@ -185,7 +189,8 @@ class ShippingOrigins:
                 refusals[code] = route
             else:
                 routes[code] = route
-        return CarrierCostModel(self.weights_g, routes, refusals)
+        weights = self.weights_g if weights_g is None else weights_g
+        return CarrierCostModel(weights, routes, refusals)
 
 
 def shipping_origins(

@@ -29,6 +29,7 @@ from openoms.db.repositories import stock as stock_repo
 from openoms.db.repositories import stock_changes
 from openoms.db.uow import Database
 from openoms.domain.availability import Availability, CompiledRule, Publisher, compile_rule
+from openoms.domain.network import Location
 from openoms.errors import FieldError, Gone, InvalidInput, NotFound
 
 
@@ -56,6 +57,7 @@ class AvailabilityIndex:
         self._atp: dict[str, array[int]] = {}
         self._compiled: dict[str, CompiledRule] = {}
         self._empty: array[int] = array("q")
+        self._locations: tuple[Location, ...] = ()
 
     def mark_stale(self) -> None:
         self._stale = True
@@ -85,6 +87,29 @@ class AvailabilityIndex:
             self._since = mark.horizon
 
     @property
+    def config_version(self) -> int:
+        """The version of locations, channels, skus and profiles the index last read."""
+        return self._config_version
+
+    @property
+    def locations(self) -> tuple[Location, ...]:
+        """Every location, as of the last catch-up."""
+        return self._locations
+
+    def atp_by_location(self, skus: Sequence[str]) -> dict[str, dict[str, int]]:
+        """The positive ATP of each of `skus`, per location (a location without any is absent)."""
+        found: dict[str, dict[str, int]] = {}
+        codes = list(self._slots)
+        for sku in dict.fromkeys(skus):
+            values = self._atp.get(sku)
+            if values is None:
+                continue
+            for slot, units in enumerate(values):
+                if units > 0:
+                    found.setdefault(codes[slot], {})[sku] = units
+        return found
+
+    @property
     def horizon(self) -> int:
         """Every change stamped below this is in the index."""
         return self._since
@@ -107,6 +132,7 @@ class AvailabilityIndex:
 
     def _read_config(self, conn: Connection) -> None:
         found = locations_repo.all_locations(conn)
+        self._locations = tuple(found)
         for location in found:
             if location.code not in self._slots:
                 self._slots[location.code] = len(self._slots)

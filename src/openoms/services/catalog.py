@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from openoms.db.changes import bump_config
 from openoms.db.repositories import skus as repo
 from openoms.db.uow import Database
 from openoms.domain.catalog import Sku
@@ -14,6 +15,7 @@ from openoms.errors import Conflict, NotFound
 def upsert_skus(db: Database, items: Sequence[Sku], now: datetime) -> int:
     with db.write() as uow:
         count = repo.upsert(uow.conn, items, now)
+        bump_config(uow.conn)
         uow.commit()
     return count
 
@@ -23,6 +25,7 @@ def create_sku(db: Database, sku: Sku, now: datetime) -> Sku:
         if repo.get(uow.conn, sku.code) is not None:
             raise Conflict(f"sku {sku.code!r} already exists; PUT replaces it")
         repo.upsert(uow.conn, [sku], now)
+        bump_config(uow.conn)
         uow.commit()
     return sku
 

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
+from openoms.db.changes import bump_config
 from openoms.db.repositories import profiles as repo
 from openoms.db.uow import Database
 from openoms.domain.profiles import (
@@ -80,6 +81,7 @@ def publish_version(
         except VersionError as error:
             raise Conflict(str(error)) from error
         repo.save_state(uow.conn, code, published)
+        bump_config(uow.conn)  # the sourcing view reloads live profiles
         uow.commit()
     return _view(code, published, now)
 

@@ -13,10 +13,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from openoms.db.repositories import locations as locations_repo
-from openoms.db.repositories import skus as skus_repo
-from openoms.db.repositories import stock as stock_repo
-from openoms.db.uow import Database
 from openoms.demo.geography import town_named
 from openoms.domain.calendars import (
     UnknownCountry,
@@ -25,15 +21,13 @@ from openoms.domain.calendars import (
     public_holidays,
 )
 from openoms.domain.carriers import (
-    CarrierService,
     ServiceLevel,
     check_carriage,
-    demo_carrier_services,
 )
 from openoms.domain.catalog import Sku
 from openoms.domain.network import Capability, GeoPoint, Location, great_circle_km
 from openoms.domain.pricing import PriceList, demo_price_list
-from openoms.domain.profiles import CriteriaRegistry, DeliveryMethod
+from openoms.domain.profiles import DeliveryMethod
 from openoms.domain.shipping import (
     DeliveryWindow,
     Destination,
@@ -49,9 +43,9 @@ from openoms.domain.sourcing import (
     PlanBreakdown,
     Shipment,
 )
-from openoms.domain.stock import atp
 from openoms.errors import Conflict, FieldError, InvalidInput, NotFound
 from openoms.services.sourcing import LEVELS, RequestedLine, SourcingResult, plan_basket
+from openoms.services.sourcing_view import SourcingView
 
 HOME_METHODS = (DeliveryMethod.HOME_STANDARD, DeliveryMethod.HOME_EXPRESS)
 
@@ -126,12 +120,10 @@ class _Basket:
 class _Setting:
     """What every option of one promise shares."""
 
-    db: Database
+    view: SourcingView
     channel: str
     destination: Destination
     now: datetime
-    criteria: CriteriaRegistry
-    services: tuple[CarrierService, ...]
     prices: PriceList
     basket: _Basket
 
@@ -146,28 +138,19 @@ def place_city(name: str) -> Destination:
 
 
 def promise(
-    db: Database,
+    view: SourcingView,
     *,
     channel: str,
     lines: Sequence[RequestedLine],
     destination: Destination,
     now: datetime,
-    criteria: CriteriaRegistry,
     pickup_store: str | None = None,
     nearest: int = 3,
     prices: PriceList | None = None,
-    services: Sequence[CarrierService] | None = None,
 ) -> Promise:
     """Home options, then click & collect and express collect at each pickup store."""
     setting = _setting(
-        db,
-        channel=channel,
-        lines=lines,
-        destination=destination,
-        now=now,
-        criteria=criteria,
-        prices=prices,
-        services=services,
+        view, channel=channel, lines=lines, destination=destination, now=now, prices=prices
     )
     options: list[DeliveryOption] = []
     unavailable: list[Unavailable] = []
@@ -190,28 +173,19 @@ def promise(
 
 
 def promise_product(
-    db: Database,
+    view: SourcingView,
     *,
     channel: str,
     sku: str,
     destination: Destination,
     now: datetime,
-    criteria: CriteriaRegistry,
     prices: PriceList | None = None,
-    services: Sequence[CarrierService] | None = None,
 ) -> ProductPromise:
     """One unit of `sku` delivered home: the earliest window, and how long an order still makes
     the departure that gives it."""
     lines = [RequestedLine("1", sku, 1)]
     setting = _setting(
-        db,
-        channel=channel,
-        lines=lines,
-        destination=destination,
-        now=now,
-        criteria=criteria,
-        prices=prices,
-        services=services,
+        view, channel=channel, lines=lines, destination=destination, now=now, prices=prices
     )
     options: list[DeliveryOption] = []
     unavailable: list[Unavailable] = []
@@ -223,7 +197,7 @@ def promise_product(
     shipment = best.plan.shipments[0]
     location = setting.basket.locations[shipment.location]
     quote = _quote(setting, best.method, shipment)
-    service = next(s for s in setting.services if s.code == quote.service_code)
+    service = next(s for s in setting.view.services if s.code == quote.service_code)
     departure_day = quote.leaves_at.astimezone(location.zone).date()
     cut_off = local_instant(departure_day, service.cut_off_at(location.code), location.zone)
     order_by = _latest_order(location, now, quote.leaves_at)
@@ -272,52 +246,34 @@ def _add(
 
 
 def _setting(
-    db: Database,
+    view: SourcingView,
     *,
     channel: str,
     lines: Sequence[RequestedLine],
     destination: Destination,
     now: datetime,
-    criteria: CriteriaRegistry,
     prices: PriceList | None,
-    services: Sequence[CarrierService] | None,
 ) -> _Setting:
     try:
         public_holidays(destination.country, now.year)
     except UnknownCountry as error:
         raise InvalidInput([FieldError("destination.country", str(error), "unknown")]) from error
     return _Setting(
-        db=db,
+        view=view,
         channel=channel,
         destination=destination,
         now=now,
-        criteria=criteria,
-        services=tuple(services or demo_carrier_services()),
         prices=prices or demo_price_list(),
-        basket=_load(db, lines),
+        basket=_load(view, lines),
     )
 
 
-def _load(db: Database, lines: Sequence[RequestedLine]) -> _Basket:
+def _load(view: SourcingView, lines: Sequence[RequestedLine]) -> _Basket:
     """The basket's skus (an unknown one is a 422 naming its line), every location, and ATP."""
-    skus: dict[str, Sku] = {}
-    errors = []
-    with db.read() as conn:
-        for i, line in enumerate(lines):
-            sku = skus.get(line.sku) or skus_repo.get(conn, line.sku)
-            if sku is None:
-                errors.append(FieldError(f"lines[{i}].sku", f"unknown sku {line.sku!r}", "unknown"))
-            else:
-                skus[sku.code] = sku
-        if errors:
-            raise InvalidInput(errors)
-        locations = {location.code: location for location in locations_repo.all_locations(conn)}
-        stock: dict[str, dict[str, int]] = {}
-        for code in skus:
-            for row in stock_repo.positions_of_sku(conn, code):
-                units = atp(row.on_hand, row.reserved, row.safety_stock)
-                stock.setdefault(row.location, {})[code] = units
-    return _Basket(tuple(lines), skus, locations, stock)
+    view.refresh()
+    skus = view.skus([line.sku for line in lines])
+    locations = {location.code: location for location in view.locations}
+    return _Basket(tuple(lines), skus, locations, view.atp(skus))
 
 
 def _plan(
@@ -325,14 +281,13 @@ def _plan(
 ) -> SourcingResult | Unavailable:
     try:
         result = plan_basket(
-            setting.db,
+            setting.view,
             channel=setting.channel,
             method=method,
             lines=setting.basket.lines,
             destination=destination,
             now=setting.now,
-            criteria=setting.criteria,
-            services=setting.services,
+            explain=False,
         )
     except NotFound:
         reason = f"no live sourcing profile for channel {setting.channel!r} and {method.value}"
@@ -466,7 +421,7 @@ def _quote(
     weight = parcel_weight_g(
         (setting.basket.sku_of(a.line_id), a.units) for a in shipment.allocations
     )
-    of_level = [s for s in setting.services if s.level == level and s.currency == location.currency]
+    of_level = [s for s in setting.view.of_level(level) if s.currency == location.currency]
     largest = max(s.max_weight_g for s in of_level if distance <= s.reach_km)
     parcel = min(weight, largest)
     carried = [s for s in of_level if check_carriage(s, parcel, distance) is None]

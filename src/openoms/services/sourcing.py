@@ -12,16 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection
-
-from openoms.db.repositories import locations as locations_repo
-from openoms.db.repositories import profiles as profiles_repo
-from openoms.db.repositories import skus as skus_repo
-from openoms.db.repositories import stock as stock_repo
-from openoms.db.uow import Database
-from openoms.domain.carriers import CarrierService, ServiceLevel, demo_carrier_services
-from openoms.domain.catalog import Sku
-from openoms.domain.network import great_circle_km
+from openoms.domain.carriers import CarrierService, ServiceLevel
+from openoms.domain.network import Location, great_circle_km, latitude_gap_km
 from openoms.domain.profiles import (
     BasketLine,
     CriteriaRegistry,
@@ -32,11 +24,10 @@ from openoms.domain.profiles import (
     Profile,
     ProfileRule,
     active_rules,
-    live_version,
     screen_locations,
 )
 from openoms.domain.shipping import Destination
-from openoms.domain.shipping_costs import NotMonotone, ShippingOrigins, shipping_origins
+from openoms.domain.shipping_costs import NotMonotone, ShippingOrigins
 from openoms.domain.sourcing import (
     Allocation,
     Candidate,
@@ -51,8 +42,8 @@ from openoms.domain.sourcing import (
     optimize,
     score,
 )
-from openoms.domain.stock import atp
-from openoms.errors import Conflict, FieldError, InvalidInput, NotFound
+from openoms.errors import Conflict, FieldError, InvalidInput
+from openoms.services.sourcing_view import SourcingView, weights
 
 LEVELS: Mapping[DeliveryMethod, ServiceLevel] = {DeliveryMethod.HOME_EXPRESS: ServiceLevel.EXPRESS}
 """The carrier level each method ships with; every other method ships standard."""
@@ -135,8 +126,12 @@ class _Context:
     destination: Destination
     basket: tuple[Line, ...]
     basket_lines: tuple[BasketLine, ...]
-    facts: tuple[LocationFacts, ...]
+    stock: Mapping[str, Mapping[str, int]]
+    """Positive ATP per location and sku of the basket."""
+    explain: bool
+    view: SourcingView
     origins: ShippingOrigins
+    weights_g: Mapping[str, int]
     services: tuple[CarrierService, ...]
     criteria: CriteriaRegistry
     now: datetime
@@ -151,26 +146,28 @@ class _Trial:
 
 
 def plan_basket(
-    db: Database,
+    view: SourcingView,
     *,
     channel: str,
     method: DeliveryMethod,
     lines: Sequence[RequestedLine],
     destination: Destination,
     now: datetime,
-    criteria: CriteriaRegistry,
-    services: Sequence[CarrierService] | None = None,
+    explain: bool = True,
 ) -> SourcingResult:
-    """The first active rule that yields a plan wins; every exclusion of each rule tried is kept."""
+    """The first active rule that yields a plan wins; every exclusion of each rule tried is kept.
+
+    `explain` False leaves out of the record the locations that hold no unit of the basket (no
+    plan can use them): the promise weighs five plans and needs none of their exclusions.
+    """
     context = _load(
-        db,
+        view,
         channel=channel,
         method=method,
         lines=lines,
         destination=destination,
         now=now,
-        criteria=criteria,
-        services=services,
+        explain=explain,
     )
     attempts: list[Attempt] = []
     excluded: list[ExcludedLocation] = []
@@ -191,7 +188,7 @@ def plan_basket(
 
 
 def score_plan(
-    db: Database,
+    view: SourcingView,
     *,
     channel: str,
     method: DeliveryMethod,
@@ -200,20 +197,17 @@ def score_plan(
     allocations: Sequence[Allocation],
     rule: str | None,
     now: datetime,
-    criteria: CriteriaRegistry,
-    services: Sequence[CarrierService] | None = None,
 ) -> ScoreResult:
     """Weigh the caller's plan under `rule` (default: the first active one) and name every rule
     of the plan it breaks, including a location the rule's filters leave out."""
     context = _load(
-        db,
+        view,
         channel=channel,
         method=method,
         lines=lines,
         destination=destination,
         now=now,
-        criteria=criteria,
-        services=services,
+        explain=True,
     )
     chosen = _rule(context, rule)
     trial = _trial(context, chosen)
@@ -265,33 +259,21 @@ def _rule(context: _Context, name: str | None) -> ProfileRule:
 
 
 def _load(
-    db: Database,
+    view: SourcingView,
     *,
     channel: str,
     method: DeliveryMethod,
     lines: Sequence[RequestedLine],
     destination: Destination,
     now: datetime,
-    criteria: CriteriaRegistry,
-    services: Sequence[CarrierService] | None,
+    explain: bool,
 ) -> _Context:
     _check_line_ids(lines)
     level = LEVELS.get(method, ServiceLevel.STANDARD)
-    of_level = tuple(s for s in services or demo_carrier_services() if s.level == level)
-    with db.read() as conn:
-        skus = _skus(conn, lines)
-        profile = _live_profile(conn, channel, method, criteria, now)
-        locations = locations_repo.all_locations(conn)
-        stock = _atp(conn, skus)
-    facts = tuple(
-        LocationFacts(
-            location,
-            stock.get(location.code, {}),
-            capacity_left=location.daily_capacity,
-            distance_km=great_circle_km(location.point, destination.point),
-        )
-        for location in locations
-    )
+    view.refresh()
+    skus = view.skus([line.sku for line in lines])
+    profile = view.live_profile(channel, method, now)
+    stock = view.atp(skus)
     return _Context(
         profile=profile,
         destination=destination,
@@ -299,10 +281,13 @@ def _load(
         basket_lines=tuple(
             BasketLine(line.sku, line.quantity, skus[line.sku].weight_g) for line in lines
         ),
-        facts=facts,
-        origins=shipping_origins(locations, of_level, skus.values(), now, level),
-        services=of_level,
-        criteria=criteria,
+        stock=stock,
+        explain=explain,
+        view=view,
+        origins=view.origins(level, now),
+        weights_g=weights(skus),
+        services=view.of_level(level),
+        criteria=view.criteria,
         now=now,
     )
 
@@ -318,43 +303,26 @@ def _check_line_ids(lines: Sequence[RequestedLine]) -> None:
         raise InvalidInput(errors)
 
 
-def _skus(conn: Connection, lines: Sequence[RequestedLine]) -> dict[str, Sku]:
-    found: dict[str, Sku] = {}
-    errors = []
-    for i, line in enumerate(lines):
-        sku = found.get(line.sku) or skus_repo.get(conn, line.sku)
-        if sku is None:
-            errors.append(FieldError(f"lines[{i}].sku", f"unknown sku {line.sku!r}", "unknown"))
-        else:
-            found[sku.code] = sku
-    if errors:
-        raise InvalidInput(errors)
-    return found
-
-
-def _live_profile(
-    conn: Connection,
-    channel: str,
-    method: DeliveryMethod,
-    criteria: CriteriaRegistry,
-    now: datetime,
-) -> Profile:
-    """The first profile (by code) of the channel and method that has a live version."""
-    for code in profiles_repo.codes_for(conn, channel, method.value):
-        live = live_version(profiles_repo.history(conn, code, criteria), now)
-        if live is not None:
-            return live.profile
-    raise NotFound("sourcing profile", f"{channel}/{method.value}")
-
-
-def _atp(conn: Connection, skus: Mapping[str, Sku]) -> dict[str, dict[str, int]]:
-    """ATP per location and sku, read from the positions (a dry run may be a little stale)."""
-    by_location: dict[str, dict[str, int]] = {}
-    for code in skus:
-        for row in stock_repo.positions_of_sku(conn, code):
-            units = atp(row.on_hand, row.reserved, row.safety_stock)
-            by_location.setdefault(row.location, {})[code] = units
-    return by_location
+def _facts(context: _Context, rule: ProfileRule) -> list[LocationFacts]:
+    """What the rule screens: every location, or, when the record need not say why each was
+    left out, only those that pass its filters on the network and hold some of the basket."""
+    stock, point = context.stock, context.destination.point
+    if context.explain:
+        locations: Sequence[Location] = context.view.locations
+    else:
+        locations = [at for at in context.view.admitted(rule) if at.code in stock]
+        limit = rule.filters.max_distance_km
+        if limit is not None:  # the distance filter would refuse these anyway
+            locations = [at for at in locations if latitude_gap_km(at.point, point) <= limit]
+    return [
+        LocationFacts(
+            location,
+            stock.get(location.code, {}),
+            capacity_left=location.daily_capacity,
+            distance_km=great_circle_km(location.point, point),
+        )
+        for location in locations
+    ]
 
 
 def _trial(context: _Context, rule: ProfileRule) -> _Trial:
@@ -364,13 +332,15 @@ def _trial(context: _Context, rule: ProfileRule) -> _Trial:
             rule,
             context.destination,
             context.basket_lines,
-            context.facts,
+            _facts(context, rule),
             context.now,
             services=context.services,
             criteria=context.criteria,
         )
         base = context.origins.for_destination(
-            context.destination, locations=[c.location for c in screening.candidates]
+            context.destination,
+            locations=[c.location for c in screening.candidates],
+            weights_g=context.weights_g,
         )
     except (CriterionError, NotMonotone) as error:
         raise Conflict(f"rule {rule.name!r} cannot be applied: {error}") from error

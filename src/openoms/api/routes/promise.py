@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from openoms.api.auth import Seller
-from openoms.api.deps import CriteriaDep, DatabaseDep, NowDep
+from openoms.api.deps import NowDep, SourcingViewDep
 from openoms.api.schemas.promise import (
     ProductPromiseBody,
     ProductPromiseRequest,
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/v1/promise", tags=["promise"])
 
 @router.post("")
 def promise_basket(
-    body: PromiseRequest, _: Seller, db: DatabaseDep, now: NowDep, criteria: CriteriaDep
+    body: PromiseRequest, _: Seller, view: SourcingViewDep, now: NowDep
 ) -> PromiseBody:
     """Every delivery option of the basket, with its price, date, carbon and plan.
 
@@ -27,12 +27,11 @@ def promise_basket(
     `unavailable` with the reason, not an error. Nothing is reserved.
     """
     result = promise.promise(
-        db,
+        view,
         channel=body.channel,
         lines=body.requested_lines(),
         destination=body.destination.to_domain(),
         now=now,
-        criteria=criteria,
         pickup_store=body.pickup_store,
         nearest=body.nearest,
     )
@@ -41,15 +40,14 @@ def promise_basket(
 
 @router.post("/product")
 def promise_product(
-    body: ProductPromiseRequest, _: Seller, db: DatabaseDep, now: NowDep, criteria: CriteriaDep
+    body: ProductPromiseRequest, _: Seller, view: SourcingViewDep, now: NowDep
 ) -> ProductPromiseBody:
     """One unit delivered home: the earliest window and the minutes left to order for it."""
     result = promise.promise_product(
-        db,
+        view,
         channel=body.channel,
         sku=body.sku,
         destination=body.destination.to_domain(),
         now=now,
-        criteria=criteria,
     )
     return ProductPromiseBody.of(result)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from openoms.api.auth import Seller
-from openoms.api.deps import CriteriaDep, DatabaseDep, NowDep
+from openoms.api.deps import NowDep, SourcingViewDep
 from openoms.api.schemas.sourcing import DecisionBody, PlanRequest, ScoreBody, ScoreRequest
 from openoms.domain.sourcing import Allocation
 from openoms.services import sourcing
@@ -14,33 +14,28 @@ router = APIRouter(prefix="/v1/sourcing", tags=["sourcing"])
 
 
 @router.post("/plan")
-def plan_basket(
-    body: PlanRequest, _: Seller, db: DatabaseDep, now: NowDep, criteria: CriteriaDep
-) -> DecisionBody:
+def plan_basket(body: PlanRequest, _: Seller, view: SourcingViewDep, now: NowDep) -> DecisionBody:
     """The plan the live profile's rules choose for the basket, with its decision record.
 
     A dry run: nothing is reserved. No plan under any rule is an answer, not an error: `plan`
     is null and `shortfall` names what was missing.
     """
     result = sourcing.plan_basket(
-        db,
+        view,
         channel=body.channel,
         method=body.delivery_method,
         lines=body.requested_lines(),
         destination=body.destination.to_domain(),
         now=now,
-        criteria=criteria,
     )
     return DecisionBody.of(result)
 
 
 @router.post("/score")
-def score_plan(
-    body: ScoreRequest, _: Seller, db: DatabaseDep, now: NowDep, criteria: CriteriaDep
-) -> ScoreBody:
+def score_plan(body: ScoreRequest, _: Seller, view: SourcingViewDep, now: NowDep) -> ScoreBody:
     """Weigh a plan given by the caller with the rule's objective, and name what it breaks."""
     result = sourcing.score_plan(
-        db,
+        view,
         channel=body.channel,
         method=body.delivery_method,
         lines=body.requested_lines(),
@@ -48,6 +43,5 @@ def score_plan(
         allocations=[Allocation(a.line_id, a.location, a.units) for a in body.allocations],
         rule=body.rule,
         now=now,
-        criteria=criteria,
     )
     return ScoreBody.of(result)

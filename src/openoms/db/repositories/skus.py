@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -62,6 +62,12 @@ def upsert(conn: Connection, items: Iterable[Sku], now: datetime) -> int:
 def get(conn: Connection, code: str) -> Sku | None:
     row = conn.execute(select(skus).where(skus.c.code == code)).first()
     return from_row(row) if row else None
+
+
+def get_many(conn: Connection, codes: Sequence[str]) -> dict[str, Sku]:
+    """The skus of `codes` that exist, by code."""
+    rows = conn.execute(select(skus).where(skus.c.code.in_(list(codes)))).all()
+    return {row.code: from_row(row) for row in rows}
 
 
 def page(

@@ -32,6 +32,7 @@ from openoms.domain.profiles.filters import (
     Screening,
     Surcharge,
     SurchargedCost,
+    admits_location,
     screen_locations,
 )
 from openoms.domain.profiles.model import (
@@ -115,6 +116,7 @@ __all__ = [
     "WrongProfile",
     "active_rules",
     "add_draft",
+    "admits_location",
     "installed_criteria",
     "is_active",
     "live_version",

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from functools import partial
 
 from openoms.domain.carriers import CarrierService, check_carriage
-from openoms.domain.network import LocationKind, great_circle_km
+from openoms.domain.network import Location, LocationKind, great_circle_km
 from openoms.domain.profiles.calendar import is_active
 from openoms.domain.profiles.criteria import (
     CostBasis,
@@ -26,7 +26,7 @@ from openoms.domain.profiles.criteria import (
     NegativeCriterionCost,
     WrongCriterionUse,
 )
-from openoms.domain.profiles.model import BasketLine, LocationFacts, ProfileRule
+from openoms.domain.profiles.model import BasketLine, Filters, LocationFacts, ProfileRule
 from openoms.domain.profiles.reasons import Exclusion, FilterReason
 from openoms.domain.shipping import Destination, packaging_weight_g
 from openoms.domain.sourcing import Breakdown, Candidate, CostModel
@@ -115,8 +115,12 @@ def screen_locations(
     excluded: list[Exclusion] = []
     surcharges: dict[str, Surcharge] = {}
     for facts in sorted(locations, key=lambda f: f.location.code):
+        exclusion = _network_failure(rule, facts.location, active)
+        if exclusion is not None:
+            excluded.append(exclusion)
+            continue
         screen = basket_screen(facts)
-        exclusion = _first_failure(screen, registry, active)
+        exclusion = _first_failure(screen, registry)
         if exclusion is not None:
             excluded.append(exclusion)
             continue
@@ -156,11 +160,12 @@ def _screen(
     distance = facts.distance_km
     if distance is None:
         distance = great_circle_km(facts.location.point, destination.point)
+        facts = replace(facts, distance_km=distance)
     kept = rule.filters.min_stock_kept if facts.location.kind is LocationKind.STORE else 0
     usable = {sku: max(0, facts.atp.get(sku, 0) - kept) for sku in needed}
     return _Screen(
         rule=rule,
-        facts=replace(facts, distance_km=distance),
+        facts=facts,
         distance_km=distance,
         needed=needed,
         usable=usable,
@@ -169,10 +174,27 @@ def _screen(
     )
 
 
-def _first_failure(screen: _Screen, registry: CriteriaRegistry, active: bool) -> Exclusion | None:
-    code, rule = screen.facts.location.code, screen.rule.name
+def admits_location(rule: ProfileRule, location: Location) -> bool:
+    """Whether the rule's filters on the location alone (active, kind, capability, tags) let it
+    through: what does not depend on the basket, so callers may work it out once per rule."""
+    return _network_failure(rule, location, True) is None
+
+
+def _network_failure(rule: ProfileRule, location: Location, active: bool) -> Exclusion | None:
+    """The filters that look at the location alone, not at the basket: tried first, and
+    cheaply, since most locations fail one of them (a rule for warehouses, for stores nearby)."""
     if not active:
-        return Exclusion(code, rule, FilterReason.RULE_INACTIVE, f"{rule} is outside its calendar")
+        detail = f"{rule.name} is outside its calendar"
+        return Exclusion(location.code, rule.name, FilterReason.RULE_INACTIVE, detail)
+    for reason, check in _NETWORK_CHECKS:
+        found = check(rule.filters, location)
+        if found is not None:
+            return Exclusion(location.code, rule.name, reason, found)
+    return None
+
+
+def _first_failure(screen: _Screen, registry: CriteriaRegistry) -> Exclusion | None:
+    code, rule = screen.facts.location.code, screen.rule.name
     for reason, check in _CHECKS:
         detail = check(screen)
         if detail is not None:
@@ -215,31 +237,31 @@ def _surcharge(screen: _Screen, registry: CriteriaRegistry) -> Surcharge | None:
     return Surcharge(per[CostBasis.UNIT], per[CostBasis.PARCEL])
 
 
-def _location_inactive(screen: _Screen) -> str | None:
-    return None if screen.facts.location.active else "the location is deactivated"
+def _location_inactive(_: Filters, location: Location) -> str | None:
+    return None if location.active else "the location is deactivated"
 
 
-def _kind(screen: _Screen) -> str | None:
-    kinds, kind = screen.rule.filters.kinds, screen.facts.location.kind
+def _kind(filters: Filters, location: Location) -> str | None:
+    kinds, kind = filters.kinds, location.kind
     if not kinds or kind in kinds:
         return None
     return f"a {kind} is not among the kinds allowed ({', '.join(sorted(kinds))})"
 
 
-def _capability(screen: _Screen) -> str | None:
-    wanted = screen.rule.filters.capability
-    if wanted is None or wanted in screen.facts.location.capabilities:
+def _capability(filters: Filters, location: Location) -> str | None:
+    wanted = filters.capability
+    if wanted is None or wanted in location.capabilities:
         return None
     return f"the location cannot {wanted}"
 
 
-def _tags_in(screen: _Screen) -> str | None:
-    missing = screen.rule.filters.tags_in - screen.facts.location.tags
+def _tags_in(filters: Filters, location: Location) -> str | None:
+    missing = filters.tags_in - location.tags
     return f"missing tags {', '.join(sorted(missing))}" if missing else None
 
 
-def _tags_out(screen: _Screen) -> str | None:
-    banned = screen.rule.filters.tags_out & screen.facts.location.tags
+def _tags_out(filters: Filters, location: Location) -> str | None:
+    banned = filters.tags_out & location.tags
     return f"carries excluded tags {', '.join(sorted(banned))}" if banned else None
 
 
@@ -306,12 +328,16 @@ def _promise(screen: _Screen) -> str | None:
     return f"delivers {delivery}, after {promised} + {tolerance} day(s) tolerance"
 
 
-_CHECKS: tuple[tuple[FilterReason, Callable[[_Screen], str | None]], ...] = (
+_NETWORK_CHECKS: tuple[tuple[FilterReason, Callable[[Filters, Location], str | None]], ...] = (
     (FilterReason.LOCATION_INACTIVE, _location_inactive),
     (FilterReason.KIND, _kind),
     (FilterReason.CAPABILITY, _capability),
     (FilterReason.TAGS_IN, _tags_in),
     (FilterReason.TAGS_OUT, _tags_out),
+)
+"""The filters on the location alone, cheapest first; then `_CHECKS`, on the basket too."""
+
+_CHECKS: tuple[tuple[FilterReason, Callable[[_Screen], str | None]], ...] = (
     (FilterReason.MAX_DISTANCE, _distance),
     (FilterReason.CAPACITY, _capacity),
     (FilterReason.NO_STOCK, _stock),
@@ -319,4 +345,4 @@ _CHECKS: tuple[tuple[FilterReason, Callable[[_Screen], str | None]], ...] = (
     (FilterReason.CARRIER, _carrier),
     (FilterReason.PROMISE, _promise),
 )
-"""Cheapest first: a location is excluded by the first filter it fails."""
+"""Cheapest first: a location is excluded by the first filter it fails (after `_NETWORK_CHECKS`)."""

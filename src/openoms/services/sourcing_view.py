@@ -1,0 +1,163 @@
+"""What sourcing and the promise read, kept in process: locations, skus, live profiles, ATP.
+
+A promise weighs five plans (home standard and express, click & collect at three stores); read
+from the database each time, the network and its opening hours alone cost more than the whole
+budget of a promise. So the view serves them from memory, and stays true the way the
+availability index does (services/availability.py): before each use it catches the index up,
+which reads one watermark; a write to a location, channel, sku or profile bumps the config
+version there (`db.changes.bump_config`), and the view then drops what it had cached. ATP comes
+from the index itself, as stale as the index may be: a promise or a dry run may read a
+position a few milliseconds old; order placement re-checks in the database when it allocates.
+
+Shipping origins (when each location's parcels are ready and leave) depend on `now`; they are
+worked out once per service level and minute, from the end of the minute, so every promise of
+that minute shares them and none is earlier than the truth by even a second: a parcel is at
+most a minute later than it could be, never sooner.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+
+from openoms.db.repositories import profiles as profiles_repo
+from openoms.db.repositories import skus as skus_repo
+from openoms.db.uow import Database
+from openoms.domain.carriers import CarrierService, ServiceLevel, demo_carrier_services
+from openoms.domain.catalog import Sku
+from openoms.domain.network import Location
+from openoms.domain.profiles import (
+    CriteriaRegistry,
+    DeliveryMethod,
+    Profile,
+    ProfileRule,
+    admits_location,
+    live_version,
+)
+from openoms.domain.profiles.versions import ProfileHistory
+from openoms.domain.shipping_costs import ShippingOrigins, shipping_origins
+from openoms.errors import FieldError, InvalidInput, NotFound
+from openoms.services.availability import AvailabilityIndex
+
+MAX_CACHED_SKUS = 200_000
+
+
+class SourcingView:
+    """One per process (the API keeps it in `app.state`); safe to share between threads."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        criteria: CriteriaRegistry | None = None,
+        index: AvailabilityIndex | None = None,
+        services: Sequence[CarrierService] | None = None,
+    ) -> None:
+        self.db = db
+        self.criteria = criteria if criteria is not None else CriteriaRegistry()
+        self.index = index if index is not None else AvailabilityIndex(db)
+        self.services = tuple(services if services is not None else demo_carrier_services())
+        self._lock = threading.Lock()
+        self._version = -1
+        self._by_code: dict[str, Location] = {}
+        self._skus: dict[str, Sku] = {}
+        self._histories: dict[tuple[str, DeliveryMethod], tuple[ProfileHistory, ...]] = {}
+        self._origins: dict[tuple[ServiceLevel, datetime], ShippingOrigins] = {}
+        self._admitted: dict[int, tuple[ProfileRule, tuple[Location, ...]]] = {}
+
+    def refresh(self) -> None:
+        """Catch up with the database; drop the cache if the configuration changed."""
+        self.index.catch_up()
+        if self.index.config_version != self._version:
+            with self._lock:
+                self._version = self.index.config_version
+                self._by_code = {location.code: location for location in self.index.locations}
+                self._skus = {}
+                self._histories = {}
+                self._origins = {}
+                self._admitted = {}
+
+    @property
+    def locations(self) -> tuple[Location, ...]:
+        return self.index.locations
+
+    def location(self, code: str) -> Location | None:
+        return self._by_code.get(code)
+
+    def skus(self, codes: Sequence[str], field: str = "lines[{i}].sku") -> dict[str, Sku]:
+        """The skus by code; unknown ones are a 422 naming each position (`field` formatted
+        with its index)."""
+        known = self._skus
+        found = {code: known[code] for code in codes if code in known}
+        missing = [code for code in dict.fromkeys(codes) if code not in found]
+        if missing:
+            with self.db.read() as conn:
+                loaded = skus_repo.get_many(conn, missing)
+            found.update(loaded)
+            with self._lock:
+                if len(self._skus) > MAX_CACHED_SKUS:
+                    self._skus = {}
+                self._skus.update(loaded)
+        errors = [
+            FieldError(field.format(i=i), f"unknown sku {code!r}", "unknown")
+            for i, code in enumerate(codes)
+            if code not in found
+        ]
+        if errors:
+            raise InvalidInput(errors)
+        return found
+
+    def atp(self, skus: Iterable[str]) -> dict[str, dict[str, int]]:
+        """Positive ATP per location and sku."""
+        return self.index.atp_by_location(list(skus))
+
+    def live_profile(self, channel: str, method: DeliveryMethod, now: datetime) -> Profile:
+        """The first profile (by code) of the channel and method that has a live version."""
+        key = (channel, method)
+        histories = self._histories.get(key)
+        if histories is None:
+            with self.db.read() as conn:
+                histories = tuple(
+                    profiles_repo.history(conn, code, self.criteria)
+                    for code in profiles_repo.codes_for(conn, channel, method.value)
+                )
+            with self._lock:
+                self._histories[key] = histories
+        for history in histories:
+            live = live_version(history, now)
+            if live is not None:
+                return live.profile
+        raise NotFound("sourcing profile", f"{channel}/{method.value}")
+
+    def admitted(self, rule: ProfileRule) -> tuple[Location, ...]:
+        """The locations the rule's filters on the location alone let through (kind,
+        capability, tags, active): the same for every basket until the network changes."""
+        found = self._admitted.get(id(rule))
+        if found is None or found[0] is not rule:
+            found = (rule, tuple(at for at in self.locations if admits_location(rule, at)))
+            with self._lock:
+                self._admitted[id(rule)] = found
+        return found[1]
+
+    def origins(self, level: ServiceLevel, now: datetime) -> ShippingOrigins:
+        """Ready and leaving times of every location for `level`, shared within `now`'s minute."""
+        minute = now.replace(second=0, microsecond=0)
+        if minute < now:
+            minute += timedelta(minutes=1)
+        key = (level, minute)
+        found = self._origins.get(key)
+        if found is None:
+            found = shipping_origins(self.locations, self.services, (), minute, level)
+            with self._lock:
+                if len(self._origins) > 64:
+                    self._origins = {k: v for k, v in self._origins.items() if k[1] == minute}
+                self._origins[key] = found
+        return found
+
+    def of_level(self, level: ServiceLevel) -> tuple[CarrierService, ...]:
+        return tuple(s for s in self.services if s.level == level)
+
+
+def weights(skus: Mapping[str, Sku]) -> dict[str, int]:
+    return {code: sku.weight_g for code, sku in skus.items()}
