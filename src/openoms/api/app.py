@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -41,13 +42,20 @@ class WritesMarkTheIndexStale:
     Starlette's BaseHTTPMiddleware costs more per request than an availability read.)"""
 
     SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+    READS = re.compile(r"^/v1/(promise|sourcing/(plan|score)|channels/[^/]+/availability)/?$")
+    """POSTs that only read (a body too large for a query string): they must not force the next
+    read to catch up, or every promise would cost a database round trip."""
 
     def __init__(self, app: ASGIApp, index: AvailabilityIndex) -> None:
         self.app = app
         self.index = index
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in self.SAFE:
+        if (
+            scope["type"] != "http"
+            or scope["method"] in self.SAFE
+            or self.READS.match(scope["path"])
+        ):
             await self.app(scope, receive, send)
             return
 
