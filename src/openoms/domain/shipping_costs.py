@@ -29,6 +29,7 @@ from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import NamedTuple
 
 from openoms.domain.calendars import require_aware
 from openoms.domain.carriers import CannotShip, CarrierService, ServiceLevel
@@ -78,8 +79,9 @@ class _Option:
     days: int
 
 
-@dataclass(frozen=True, slots=True)
-class _Parcel:
+class _Parcel(NamedTuple):
+    """A NamedTuple, not a frozen dataclass: the optimizer makes hundreds per basket."""
+
     cost: int
     days: int
     carbon_g: float
@@ -104,6 +106,9 @@ class _Route:
     def breakdown(self, contents_g: int) -> Breakdown:
         if contents_g <= 0:
             return Breakdown(cost=0, days=0, carbon_g=0, parcels=0)
+        if contents_g <= self.contents_capacity_g:  # one parcel: the usual case, made quick
+            cost, days, carbon = self.parcel(contents_g)
+            return Breakdown(cost=cost, days=days, carbon_g=round(carbon), parcels=1)
         parcels = -(-contents_g // self.contents_capacity_g)
         last = self.parcel(contents_g - (parcels - 1) * self.contents_capacity_g)
         cost, days, carbon = last.cost, last.days, last.carbon_g

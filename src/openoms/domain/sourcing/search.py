@@ -128,7 +128,7 @@ class _Search(SearchState):
         self.best = math.inf
         self.plans: dict[tuple[str, ...], Plan] = {}
         self.candidates = {site.code: site.candidate for site in sites}
-        self.suffix = _suffix_covers(sites, len(space.needed))
+        self._suffix: list[Units] | None = None
         self.prefix = list(itertools.accumulate((site.entry for site in sites), initial=0.0))
         self.assigner = Assigner(space, self)
 
@@ -192,6 +192,13 @@ class _Search(SearchState):
                     self.assigner.solve(grown.members)
             elif covers(self.suffix[j + 1], missing):
                 self._extend(grown, j + 1, size)
+
+    @property
+    def suffix(self) -> list[Units]:
+        """Built on first use: most baskets are served by one location, and sets are not walked."""
+        if self._suffix is None:
+            self._suffix = _suffix_covers(self.sites, len(self.space.needed))
+        return self._suffix
 
     def _over_parcels(self, parcels: int) -> bool:
         cap = self.space.policy.max_parcels

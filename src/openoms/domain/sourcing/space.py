@@ -92,12 +92,14 @@ class Space:
         return found
 
     def _evaluate(self, candidate: Candidate, units: Units) -> Figures:
-        shipment = {sku: n for sku, n in zip(self.skus, units, strict=True) if n}
+        shipment = {sku: n for sku, n in zip(self.skus, units) if n}  # noqa: B905 - same width
         b = self.cost(candidate.location, shipment)
         protected = 0
-        if candidate.protect_below:
-            held, keep = candidate.stock, candidate.protect_below
-            protected = sum(protected_units(held.get(s, 0), keep, n) for s, n in shipment.items())
+        keep = candidate.protect_below
+        if keep:
+            held = candidate.stock
+            for sku, n in shipment.items():
+                protected += protected_units(held.get(sku, 0), keep, n)
         return Figures(b.cost, b.days, b.carbon_g, b.parcels, protected)
 
     def value(self, f: Figures, days: int) -> float:
