@@ -18,6 +18,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    UniqueConstraint,
 )
 
 from openoms.db.types import UTCDateTime, json_type
@@ -166,4 +167,109 @@ profile_versions = Table(
     Column("document", json_type(), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Index(None, "channel", "delivery_method"),
+)
+
+ID = 36
+"""Generated ids: UUIDv7 as text, so that they sort by creation time."""
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("channel", String(CODE), ForeignKey("channels.code"), nullable=False),
+    Column("customer", json_type(), nullable=False),
+    Column("delivery_method", String(20), nullable=False),
+    Column("latitude", Float(), nullable=True),
+    Column("longitude", Float(), nullable=True),
+    Column("country", String(2), nullable=True),
+    Column("pickup_store", String(CODE), ForeignKey("locations.code"), nullable=True),
+    Column("promise_option", json_type(), nullable=True),
+    # Derived from the fulfilments and the backorder (domain/orders.py `order_status`), written
+    # again by every change of them: kept only so that listings can filter on it.
+    Column("status", String(20), nullable=False),
+    Column("idempotency_key", String(200), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("channel", "idempotency_key"),
+    Index(None, "channel", "id"),
+    Index(None, "status", "id"),
+)
+
+order_lines = Table(
+    "order_lines",
+    metadata,
+    Column("order_id", String(ID), ForeignKey("orders.id"), primary_key=True),
+    Column("line_id", String(CODE), primary_key=True),
+    Column("position", Integer(), nullable=False),
+    Column("sku_code", String(CODE), ForeignKey("skus.code"), nullable=False),
+    Column("quantity", Integer(), nullable=False),
+    Column("unit_price", Integer(), nullable=False),
+    Column("currency", String(3), nullable=False),
+    # The buckets no fulfilment holds: units waiting for stock (and why) and units cancelled
+    # before any location held them. The other buckets are the allocations' units.
+    Column("unallocated", Integer(), nullable=False, default=0),
+    Column("unallocated_reason", String(300), nullable=True),
+    Column("cancelled", Integer(), nullable=False, default=0),
+    CheckConstraint("quantity > 0", name="quantity_positive"),
+    CheckConstraint("unallocated >= 0", name="unallocated_not_negative"),
+    CheckConstraint("cancelled >= 0", name="cancelled_not_negative"),
+)
+
+fulfilments = Table(
+    "fulfilments",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("order_id", String(ID), ForeignKey("orders.id"), nullable=False),
+    Column("location_code", String(CODE), ForeignKey("locations.code"), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("rule", String(200), nullable=True),
+    # Bumped by every change: a transition applies only to the version it read.
+    Column("version", Integer(), nullable=False, default=1),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Index(None, "order_id"),
+    Index(None, "location_code", "status"),
+)
+
+allocations = Table(
+    "allocations",
+    metadata,
+    # `units` are the units of the line that the fulfilment stands for now: held at the
+    # location, or shipped and beyond, as the fulfilment's status says (domain `place_for`).
+    # Units cancelled or given back leave it, so a set-aside fulfilment keeps none.
+    Column("fulfilment_id", String(ID), ForeignKey("fulfilments.id"), primary_key=True),
+    Column("line_id", String(CODE), primary_key=True),
+    Column("order_id", String(ID), ForeignKey("orders.id"), nullable=False),
+    Column("location_code", String(CODE), nullable=False),
+    Column("sku_code", String(CODE), nullable=False),
+    Column("units", Integer(), nullable=False),
+    CheckConstraint("units >= 0", name="units_not_negative"),
+    Index(None, "order_id"),
+)
+
+decisions = Table(
+    "decisions",
+    metadata,
+    # An order's decision history: every sourcing of it, the lost races too.
+    Column("order_id", String(ID), ForeignKey("orders.id"), primary_key=True),
+    Column("seq", Integer(), primary_key=True),
+    Column("outcome", String(20), nullable=False),
+    Column("record", json_type(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+events = Table(
+    "events",
+    metadata,
+    # The outbox. Read in (stamp, seq) order below the change watermark (db/changes.py): on
+    # PostgreSQL a sequence hands out seq N+1 to a transaction that may commit before N's.
+    Column("seq", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
+    Column("stamp", BigInteger(), nullable=False),
+    Column("order_id", String(ID), nullable=False),
+    Column("fulfilment_id", String(ID), nullable=True),
+    Column("type", String(40), nullable=False),
+    Column("payload", json_type(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index(None, "stamp", "seq"),
 )
