@@ -44,7 +44,14 @@ from openoms.domain.sourcing import (
     Shipment,
 )
 from openoms.errors import Conflict, FieldError, InvalidInput, NotFound
-from openoms.services.sourcing import LEVELS, RequestedLine, SourcingResult, plan_basket
+from openoms.services.sourcing import (
+    LEVELS,
+    BasketStock,
+    RequestedLine,
+    SourcingResult,
+    plan_basket,
+    read_basket,
+)
 from openoms.services.sourcing_view import SourcingView
 
 HOME_METHODS = (DeliveryMethod.HOME_STANDARD, DeliveryMethod.HOME_EXPRESS)
@@ -104,9 +111,16 @@ class ProductPromise:
 @dataclass(frozen=True, slots=True)
 class _Basket:
     lines: tuple[RequestedLine, ...]
-    skus: Mapping[str, Sku]
+    read: BasketStock
     locations: Mapping[str, Location]
-    atp: Mapping[str, Mapping[str, int]]
+
+    @property
+    def skus(self) -> Mapping[str, Sku]:
+        return self.read.skus
+
+    @property
+    def atp(self) -> Mapping[str, Mapping[str, int]]:
+        return self.read.stock
 
     @property
     def amount(self) -> int:
@@ -270,10 +284,8 @@ def _setting(
 
 def _load(view: SourcingView, lines: Sequence[RequestedLine]) -> _Basket:
     """The basket's skus (an unknown one is a 422 naming its line), every location, and ATP."""
-    view.refresh()
-    skus = view.skus([line.sku for line in lines])
-    locations = {location.code: location for location in view.locations}
-    return _Basket(tuple(lines), skus, locations, view.atp(skus))
+    read = read_basket(view, lines)
+    return _Basket(tuple(lines), read, view.locations_by_code)
 
 
 def _plan(
@@ -288,6 +300,7 @@ def _plan(
             destination=destination,
             now=setting.now,
             explain=False,
+            basket=setting.basket.read,
         )
     except NotFound:
         reason = f"no live sourcing profile for channel {setting.channel!r} and {method.value}"

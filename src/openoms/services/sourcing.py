@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from openoms.domain.carriers import CarrierService, ServiceLevel
+from openoms.domain.catalog import Sku
 from openoms.domain.network import Location, great_circle_km, latitude_gap_km
 from openoms.domain.profiles import (
     BasketLine,
@@ -60,6 +61,22 @@ class RequestedLine:
     line_id: str
     sku: str
     quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class BasketStock:
+    """The basket's skus and their positive ATP per location: read once, for several plans
+    (the promise weighs five)."""
+
+    skus: Mapping[str, Sku]
+    stock: Mapping[str, Mapping[str, int]]
+
+
+def read_basket(view: SourcingView, lines: Sequence[RequestedLine]) -> BasketStock:
+    """An unknown sku is a 422 naming its line."""
+    view.refresh()
+    skus = view.skus([line.sku for line in lines])
+    return BasketStock(skus, view.atp(skus))
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,11 +171,13 @@ def plan_basket(
     destination: Destination,
     now: datetime,
     explain: bool = True,
+    basket: BasketStock | None = None,
 ) -> SourcingResult:
     """The first active rule that yields a plan wins; every exclusion of each rule tried is kept.
 
     `explain` False leaves out of the record the locations that hold no unit of the basket (no
     plan can use them): the promise weighs five plans and needs none of their exclusions.
+    `basket`: the basket's stock as already read for this request, if it was.
     """
     context = _load(
         view,
@@ -168,6 +187,7 @@ def plan_basket(
         destination=destination,
         now=now,
         explain=explain,
+        basket=basket,
     )
     attempts: list[Attempt] = []
     excluded: list[ExcludedLocation] = []
@@ -267,13 +287,14 @@ def _load(
     destination: Destination,
     now: datetime,
     explain: bool,
+    basket: BasketStock | None = None,
 ) -> _Context:
     _check_line_ids(lines)
     level = LEVELS.get(method, ServiceLevel.STANDARD)
-    view.refresh()
-    skus = view.skus([line.sku for line in lines])
+    if basket is None:
+        basket = read_basket(view, lines)
+    skus, stock = basket.skus, basket.stock
     profile = view.live_profile(channel, method, now)
-    stock = view.atp(skus)
     return _Context(
         profile=profile,
         destination=destination,

@@ -82,6 +82,10 @@ class SourcingView:
     def locations(self) -> tuple[Location, ...]:
         return self.index.locations
 
+    @property
+    def locations_by_code(self) -> Mapping[str, Location]:
+        return self._by_code
+
     def location(self, code: str) -> Location | None:
         return self._by_code.get(code)
 
