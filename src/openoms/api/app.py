@@ -13,8 +13,10 @@ from openoms import __version__
 from openoms.api import errors
 from openoms.api.routes import (
     channels,
+    events,
     keys,
     locations,
+    orders,
     profiles,
     promise,
     skus,
@@ -95,7 +97,18 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.add_middleware(WritesMarkTheIndexStale, index=app.state.index)
 
     errors.install(app)
-    for module in (locations, skus, stock, channels, profiles, sourcing, promise, keys):
+    for module in (
+        locations,
+        skus,
+        stock,
+        channels,
+        profiles,
+        sourcing,
+        promise,
+        keys,
+        orders,
+        events,
+    ):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["ops"])

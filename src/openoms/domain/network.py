@@ -7,6 +7,7 @@ dated exceptions close a location for a whole day (or give it other hours that d
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, time
 from enum import StrEnum
@@ -94,6 +95,24 @@ def latitude_gap_km(a: GeoPoint, b: GeoPoint) -> float:
     """A lower bound of `great_circle_km` at a fraction of its cost: no path between two points
     is shorter than the meridian arc between their latitudes."""
     return EARTH_RADIUS_KM * math.radians(abs(a.latitude - b.latitude))
+
+
+def nearest_locations(locations: Iterable[Location], point: GeoPoint, count: int) -> list[Location]:
+    """The `count` locations nearest to `point` (ties to the code that sorts first), measuring
+    the great circle only for those whose latitude alone does not already put them too far."""
+    by_gap = sorted(((latitude_gap_km(at.point, point), at) for at in locations), key=_gap)
+    found: list[tuple[float, str, Location]] = []
+    for gap, location in by_gap:
+        if len(found) >= count and gap > found[-1][0]:
+            break
+        found.append((great_circle_km(location.point, point), location.code, location))
+        found.sort(key=lambda entry: entry[:2])
+        del found[count:]
+    return [location for _, _, location in found]
+
+
+def _gap(entry: tuple[float, Location]) -> float:
+    return entry[0]
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,13 @@ from openoms.domain.carriers import (
     check_carriage,
 )
 from openoms.domain.catalog import Sku
-from openoms.domain.network import Capability, GeoPoint, Location, great_circle_km
+from openoms.domain.network import (
+    Capability,
+    GeoPoint,
+    Location,
+    great_circle_km,
+    nearest_locations,
+)
 from openoms.domain.pricing import PriceList, demo_price_list
 from openoms.domain.profiles import DeliveryMethod
 from openoms.domain.shipping import (
@@ -415,8 +421,7 @@ def _pickup_stores(setting: _Setting, asked: str | None, nearest: int) -> list[L
         for location in locations.values()
         if location.active and Capability.CLICK_COLLECT in location.capabilities
     ]
-    stores.sort(key=lambda store: (great_circle_km(store.point, point), store.code))
-    return stores[:nearest]
+    return nearest_locations(stores, point, nearest)
 
 
 def _quote(

@@ -56,6 +56,11 @@ OPTIMIZER_EXCLUSIONS: Mapping[ExclusionReason, str] = {
 }
 
 
+RUNNERS_UP = 3
+"""Plans kept beside the chosen one in a decision record; without a record (`explain` False),
+none: the search then admits fewer plans, and the chosen one is the same."""
+
+
 @dataclass(frozen=True, slots=True)
 class RequestedLine:
     line_id: str
@@ -392,6 +397,7 @@ def _optimize(context: _Context, trial: _Trial) -> Decision:
             trial.cost,
             policy=trial.rule.split.to_policy(),
             objective=trial.rule.objective.to_objective(),
+            runners_up=RUNNERS_UP if context.explain else 0,
         )
     except InvalidProblem as error:
         raise Conflict(f"rule {trial.rule.name!r} cannot be applied: {error}") from error

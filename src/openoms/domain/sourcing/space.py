@@ -172,4 +172,6 @@ def covers(stock: Units, demand: Units) -> bool:
 
 
 def _one_sku(width: int, k: int, n: int) -> Units:
-    return tuple(n if i == k else 0 for i in range(width))
+    units = [0] * width
+    units[k] = n
+    return tuple(units)

@@ -1,0 +1,214 @@
+"""Orders, their lines, fulfilments, allocations and decision history; and the two statements
+that move stock for them (`reserve`, `release`).
+
+`reserve` is a conditional update: the ATP check and the write are one statement, so it holds
+under any concurrency without reading the position first. On PostgreSQL a second writer of the
+same row waits for the first to commit and then re-evaluates the WHERE clause on the new row;
+on SQLite the write transaction holds the database's write lock (BEGIN IMMEDIATE).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, bindparam, select, update
+
+from openoms.db.tables import (
+    allocations,
+    decisions,
+    fulfilments,
+    order_lines,
+    orders,
+    stock_positions,
+)
+
+_p = stock_positions.c
+_RESERVE = (
+    update(stock_positions)
+    .where(
+        _p.location_code == bindparam("b_location"),
+        _p.sku_code == bindparam("b_sku"),
+        _p.on_hand - _p.reserved - _p.safety_stock >= bindparam("b_units"),
+    )
+    .values(reserved=_p.reserved + bindparam("b_units"))
+)
+_RELEASE = (
+    update(stock_positions)
+    .where(
+        _p.location_code == bindparam("b_location"),
+        _p.sku_code == bindparam("b_sku"),
+        _p.reserved >= bindparam("b_units"),
+    )
+    .values(reserved=_p.reserved - bindparam("b_units"))
+)
+
+
+def reserve(conn: Connection, location: str, sku: str, units: int) -> bool:
+    """Add `units` to the position's reserved if they fit its ATP; False (no write) if not."""
+    params = {"b_location": location, "b_sku": sku, "b_units": units}
+    return conn.execute(_RESERVE, params).rowcount == 1
+
+
+def release(conn: Connection, location: str, sku: str, units: int) -> bool:
+    """Give back `units` of the position's reserved; False if it does not hold that many."""
+    params = {"b_location": location, "b_sku": sku, "b_units": units}
+    return conn.execute(_RELEASE, params).rowcount == 1
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRows:
+    order: Row[Any]
+    lines: list[Row[Any]]
+    fulfilments: list[Row[Any]]
+    allocations: list[Row[Any]]
+    decisions: list[Row[Any]]
+
+
+def find_by_key(conn: Connection, channel: str, key: str) -> tuple[str, str] | None:
+    """(order id, request hash) of the order placed with this idempotency key, if any."""
+    o = orders.c
+    row = conn.execute(
+        select(o.id, o.request_hash).where(o.channel == channel, o.idempotency_key == key)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def insert_order(
+    conn: Connection,
+    order: Mapping[str, Any],
+    lines: Sequence[Mapping[str, Any]],
+    fulfilment_rows: Sequence[Mapping[str, Any]],
+    allocation_rows: Sequence[Mapping[str, Any]],
+) -> None:
+    conn.execute(orders.insert(), [dict(order)])
+    conn.execute(order_lines.insert(), [dict(line) for line in lines])
+    if fulfilment_rows:
+        conn.execute(fulfilments.insert(), [dict(row) for row in fulfilment_rows])
+        conn.execute(allocations.insert(), [dict(row) for row in allocation_rows])
+
+
+def add_decisions(
+    conn: Connection, order_id: str, records: Sequence[tuple[str, Any]], now: datetime
+) -> None:
+    """Append (outcome, record) pairs to the order's decision history."""
+    d = decisions.c
+    last = conn.execute(select(d.seq).where(d.order_id == order_id).order_by(d.seq.desc())).first()
+    start = (last[0] if last else 0) + 1
+    rows = [
+        {
+            "order_id": order_id,
+            "seq": start + i,
+            "outcome": outcome,
+            "record": record,
+            "created_at": now,
+        }
+        for i, (outcome, record) in enumerate(records)
+    ]
+    if rows:
+        conn.execute(decisions.insert(), rows)
+
+
+def load(conn: Connection, order_id: str, *, for_update: bool = False) -> OrderRows | None:
+    """The order and its parts; `for_update` locks the order row first (PostgreSQL), so that
+    two changes of one order queue instead of both deciding on what they read."""
+    query = select(orders).where(orders.c.id == order_id)
+    if for_update:
+        query = query.with_for_update()
+    order = conn.execute(query).first()
+    if order is None:
+        return None
+    ln, f, a, d = order_lines.c, fulfilments.c, allocations.c, decisions.c
+    return OrderRows(
+        order=order,
+        lines=list(
+            conn.execute(select(order_lines).where(ln.order_id == order_id).order_by(ln.position))
+        ),
+        fulfilments=list(
+            conn.execute(select(fulfilments).where(f.order_id == order_id).order_by(f.id))
+        ),
+        allocations=list(
+            conn.execute(
+                select(allocations)
+                .where(a.order_id == order_id)
+                .order_by(a.fulfilment_id, a.line_id)
+            )
+        ),
+        decisions=list(
+            conn.execute(select(decisions).where(d.order_id == order_id).order_by(d.seq))
+        ),
+    )
+
+
+def has_fulfilment_at(conn: Connection, order_id: str, location: str) -> bool:
+    f = fulfilments.c
+    query = select(f.id).where(f.order_id == order_id, f.location_code == location).limit(1)
+    return conn.execute(query).first() is not None
+
+
+def page(
+    conn: Connection,
+    *,
+    channel: str | None,
+    status: str | None,
+    location: str | None,
+    after: str | None,
+    limit: int,
+) -> list[Row[Any]]:
+    """Orders by id (UUIDv7: by creation time), filtered; `location` keeps those with a
+    fulfilment there."""
+    o = orders.c
+    query = select(orders).order_by(o.id).limit(limit)
+    if channel is not None:
+        query = query.where(o.channel == channel)
+    if status is not None:
+        query = query.where(o.status == status)
+    if after is not None:
+        query = query.where(o.id > after)
+    if location is not None:
+        f = fulfilments.c
+        query = query.where(
+            select(f.id).where(f.order_id == o.id, f.location_code == location).exists()
+        )
+    return list(conn.execute(query))
+
+
+def set_line_buckets(
+    conn: Connection, order_id: str, line_id: str, unallocated: int, cancelled: int
+) -> None:
+    ln = order_lines.c
+    conn.execute(
+        update(order_lines)
+        .where(ln.order_id == order_id, ln.line_id == line_id)
+        .values(unallocated=unallocated, cancelled=cancelled)
+    )
+
+
+def set_allocation_units(conn: Connection, fulfilment_id: str, line_id: str, units: int) -> None:
+    a = allocations.c
+    conn.execute(
+        update(allocations)
+        .where(a.fulfilment_id == fulfilment_id, a.line_id == line_id)
+        .values(units=units)
+    )
+
+
+def set_fulfilment_status(
+    conn: Connection, fulfilment_id: str, status: str, version: int, now: datetime
+) -> bool:
+    """Move the fulfilment to `status` if it is still at `version`; False if someone else
+    changed it since it was read."""
+    f = fulfilments.c
+    result = conn.execute(
+        update(fulfilments)
+        .where(f.id == fulfilment_id, f.version == version)
+        .values(status=status, version=version + 1, updated_at=now)
+    )
+    return result.rowcount == 1
+
+
+def set_order_status(conn: Connection, order_id: str, status: str, now: datetime) -> None:
+    o = orders.c
+    conn.execute(update(orders).where(o.id == order_id).values(status=status, updated_at=now))

@@ -1,0 +1,804 @@
+"""Orders: placing one (sourced, then allocated without oversell), reading, listing, cancelling.
+
+Allocation is a conditional update per position (`orders_repo.reserve`: `reserved + q` only
+where ATP still holds q), in key order, in the order's write transaction. Chosen over locking
+the positions first (`lock_positions`, then checking in Python, then updating): one statement
+and one round trip per position instead of two, the check and the write cannot drift apart,
+and it behaves the same on SQLite and PostgreSQL. The plan was made from the in-process index,
+which may be a little stale: a position that no longer fits means a race was lost. The whole
+transaction is then rolled back, the index marked stale, and the basket sourced again from
+fresh figures, at most `MAX_ATTEMPTS` times; what cannot be allocated after that stays on its
+line as `unallocated` with a reason (a backorder: the order is still accepted).
+
+Every change writes its events to the outbox in its own transaction, with the same change stamp
+as the stock it moved (db/changes.py), so the availability index sees the reservation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row
+from sqlalchemy.exc import IntegrityError
+from uuid6 import uuid7
+
+from openoms.db import changes
+from openoms.db.repositories import events as events_repo
+from openoms.db.repositories import orders as repo
+from openoms.db.repositories import stock_changes
+from openoms.db.repositories.codes import existing_codes
+from openoms.db.tables import channels
+from openoms.db.uow import Database
+from openoms.domain.fulfilments import (
+    INITIAL_STATUS,
+    Actor,
+    FulfilmentStatus,
+    Transition,
+    allowed_actions,
+    may_act,
+    next_status,
+)
+from openoms.domain.network import Capability, GeoPoint
+from openoms.domain.orders import (
+    AllocatedAt,
+    Bucket,
+    Buckets,
+    OrderStatus,
+    ensure_conserved,
+    move,
+    order_status,
+    place_for,
+)
+from openoms.domain.profiles import DeliveryMethod, OfferMode
+from openoms.domain.shipping import Destination
+from openoms.domain.sourcing import Plan
+from openoms.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from openoms.services.sourcing import RequestedLine, SourcingResult, plan_basket
+from openoms.services.sourcing_view import SourcingView
+
+MAX_ATTEMPTS = 3
+COLLECT_METHODS = frozenset({DeliveryMethod.CLICK_COLLECT, DeliveryMethod.EXPRESS_COLLECT})
+
+NO_STOCK = "no_stock"
+"""The locations the profile admits hold fewer units than ordered."""
+NO_PLAN = "no_plan"
+"""There are units, but no rule of the profile may serve them (split policy, filters)."""
+CONTENTION = "contention"
+"""Other orders took the stock of every plan tried, `MAX_ATTEMPTS` times."""
+
+DecisionRecorder = Callable[[SourcingResult], Mapping[str, Any]]
+"""Turns a sourcing result into the JSON kept in the decision history (the API's shape)."""
+
+
+class IdempotencyKeyReused(Conflict):
+    code = "idempotency_key_reused"
+    title = "Idempotency-Key reused"
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    name: str
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    channel: str
+    lines: tuple[RequestedLine, ...]
+    customer: Customer
+    method: DeliveryMethod
+    destination: Destination | None
+    pickup_store: str | None
+    promise_option: Mapping[str, Any] | None
+    idempotency_key: str
+    request_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class LineView:
+    line_id: str
+    sku: str
+    quantity: int
+    unit_price: int
+    currency: str
+    unallocated_reason: str | None
+    buckets: Buckets
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationView:
+    line_id: str
+    sku: str
+    units: int
+
+
+@dataclass(frozen=True, slots=True)
+class FulfilmentView:
+    id: str
+    location: str
+    status: FulfilmentStatus
+    rule: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    allocations: tuple[AllocationView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionView:
+    seq: int
+    outcome: str
+    record: Mapping[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSummary:
+    id: str
+    channel: str
+    delivery_method: str
+    status: OrderStatus
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OrderView:
+    summary: OrderSummary
+    customer: Mapping[str, Any]
+    destination: Destination | None
+    pickup_store: str | None
+    promise_option: Mapping[str, Any] | None
+    lines: tuple[LineView, ...]
+    fulfilments: tuple[FulfilmentView, ...]
+    decisions: tuple[DecisionView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    order: OrderView
+    created: bool
+    """False when the idempotency key had placed it already: nothing new was written."""
+
+
+@dataclass(frozen=True, slots=True)
+class CancelLine:
+    line_id: str
+    units: int
+
+
+class _RaceLost(Exception):
+    """A position of the plan no longer had the units: roll back and source again."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Sourcing:
+    results: tuple[tuple[str, SourcingResult], ...]
+    """(outcome, result) of each sourcing run, for the decision history."""
+    plan: Plan | None
+    rule: str | None
+    reason: str
+    """Why the units the plan leaves out are unallocated."""
+
+
+def request_hash(body: Mapping[str, Any]) -> str:
+    """The fingerprint an idempotency key is bound to: the body in canonical JSON."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def place_order(
+    db: Database,
+    view: SourcingView,
+    request: OrderRequest,
+    *,
+    now: datetime,
+    record: DecisionRecorder,
+) -> Placed:
+    """Source, allocate and save an order; the same key and body again answer the first order."""
+    replay = _replay(db, request)
+    if replay is not None:
+        return replay
+    destination = _destination(view, request)
+    lost: list[tuple[str, SourcingResult]] = []
+    for _ in range(MAX_ATTEMPTS):
+        sourcing = _source(view, request, destination, now)
+        try:
+            return _save(db, view, request, sourcing, lost, now=now, record=record)
+        except _RaceLost:
+            lost += [("race_lost", result) for _, result in sourcing.results]
+            view.index.mark_stale()
+        except IntegrityError:
+            replay = _replay(db, request)  # the same key, placed meanwhile by another request
+            if replay is None:
+                raise
+            return replay
+    given_up = _Sourcing((), None, None, CONTENTION)
+    return _save(db, view, request, given_up, lost, now=now, record=record)
+
+
+def _replay(db: Database, request: OrderRequest) -> Placed | None:
+    with db.read() as conn:
+        found = repo.find_by_key(conn, request.channel, request.idempotency_key)
+        if found is None:
+            return None
+        order_id, fingerprint = found
+        if fingerprint != request.request_hash:
+            raise IdempotencyKeyReused(
+                f"Idempotency-Key {request.idempotency_key!r} placed order {order_id} with"
+                " another body; use a new key for a new order"
+            )
+        rows = repo.load(conn, order_id)
+    assert rows is not None
+    return Placed(_view(rows), created=False)
+
+
+def _destination(view: SourcingView, request: OrderRequest) -> Destination:
+    """Home methods go to the destination; collect methods source towards the pickup store."""
+    if request.method not in COLLECT_METHODS:
+        if request.pickup_store is not None:
+            message = f"only for click_collect and express_collect, not {request.method.value}"
+            raise InvalidInput([FieldError("pickup_store", message, "not_allowed")])
+        if request.destination is None:
+            raise InvalidInput([FieldError("destination", "home delivery needs a destination")])
+        return request.destination
+    if request.pickup_store is None:
+        message = f"{request.method.value} needs a pickup_store"
+        raise InvalidInput([FieldError("pickup_store", message, "missing")])
+    if request.destination is not None:
+        message = "a collected order goes to its pickup_store: give no destination"
+        raise InvalidInput([FieldError("destination", message, "not_allowed")])
+    view.refresh()
+    store = view.location(request.pickup_store)
+    if store is None or not store.active:
+        message = f"no location {request.pickup_store!r}"
+        raise InvalidInput([FieldError("pickup_store", message, "unknown")])
+    if Capability.CLICK_COLLECT not in store.capabilities:
+        message = f"{store.code} does not offer click & collect"
+        raise InvalidInput([FieldError("pickup_store", message, "not_a_pickup_store")])
+    return Destination(store.point, store.country)
+
+
+def _source(
+    view: SourcingView, request: OrderRequest, destination: Destination, now: datetime
+) -> _Sourcing:
+    """The plan for the whole basket; failing that, for what the locations hold of it."""
+    try:
+        first = plan_basket(
+            view,
+            channel=request.channel,
+            method=request.method,
+            lines=request.lines,
+            destination=destination,
+            now=now,
+            explain=True,
+        )
+    except NotFound as error:
+        message = f"no live sourcing profile for channel {request.channel!r}: {error.detail}"
+        raise InvalidInput([FieldError("delivery_method", message, "no_profile")]) from error
+    if first.plan is not None:
+        return _Sourcing((("allocated", first),), first.plan, first.rule, NO_STOCK)
+    if not first.shortfall:
+        return _Sourcing((("no_plan", first),), None, None, NO_PLAN)
+    missing = {s.line_id: s.units for s in first.shortfall}
+    reduced = [
+        RequestedLine(line.line_id, line.sku, line.quantity - missing.get(line.line_id, 0))
+        for line in request.lines
+        if line.quantity > missing.get(line.line_id, 0)
+    ]
+    if not reduced:
+        return _Sourcing((("no_stock", first),), None, None, NO_STOCK)
+    second = plan_basket(
+        view,
+        channel=request.channel,
+        method=request.method,
+        lines=reduced,
+        destination=destination,
+        now=now,
+        explain=True,
+    )
+    results = (("shortfall", first), ("allocated" if second.plan else "no_plan", second))
+    return _Sourcing(results, second.plan, second.rule, NO_STOCK)
+
+
+def _save(
+    db: Database,
+    view: SourcingView,
+    request: OrderRequest,
+    sourcing: _Sourcing,
+    lost: Sequence[tuple[str, SourcingResult]],
+    *,
+    now: datetime,
+    record: DecisionRecorder,
+) -> Placed:
+    order_id = str(uuid7())
+    skus = view.skus([line.sku for line in request.lines])
+    offer = _offer_mode(view, request, sourcing.rule, now)
+    placed = _placed_rows(order_id, request, sourcing, offer, now)
+    wanted: dict[tuple[str, str], int] = defaultdict(int)
+    for allocation in placed.allocations:
+        wanted[(allocation["location_code"], allocation["sku_code"])] += allocation["units"]
+    lines = [
+        {
+            "order_id": order_id,
+            "line_id": line.line_id,
+            "position": i,
+            "sku_code": line.sku,
+            "quantity": line.quantity,
+            "unit_price": skus[line.sku].price,
+            "currency": skus[line.sku].currency,
+            "unallocated": placed.unallocated[line.line_id],
+            "unallocated_reason": sourcing.reason if placed.unallocated[line.line_id] else None,
+            "cancelled": 0,
+        }
+        for i, line in enumerate(request.lines)
+    ]
+    status = order_status(
+        [row["status"] for row in placed.fulfilments], sum(placed.unallocated.values())
+    )
+    order = {
+        "id": order_id,
+        "channel": request.channel,
+        "customer": {"name": request.customer.name, "email": request.customer.email},
+        "delivery_method": request.method.value,
+        "latitude": request.destination.point.latitude if request.destination else None,
+        "longitude": request.destination.point.longitude if request.destination else None,
+        "country": request.destination.country if request.destination else None,
+        "pickup_store": request.pickup_store,
+        "promise_option": dict(request.promise_option) if request.promise_option else None,
+        "status": status.value,
+        "idempotency_key": request.idempotency_key,
+        "request_hash": request.request_hash,
+        "created_at": now,
+        "updated_at": now,
+    }
+    with db.write() as uow:
+        conn = uow.conn
+        if not existing_codes(conn, channels, [request.channel]):
+            message = f"unknown channel {request.channel!r}"
+            raise InvalidInput([FieldError("channel", message, "unknown")])
+        stamp = changes.stamp(conn)
+        repo.insert_order(conn, order, lines, placed.fulfilments, placed.allocations)
+        for (location, sku), units in sorted(wanted.items()):
+            if not repo.reserve(conn, location, sku, units):
+                raise _RaceLost(location, sku)
+        stock_changes.record(conn, sorted(wanted), stamp, now)
+        history = [(outcome, record(result)) for outcome, result in [*lost, *sourcing.results]]
+        repo.add_decisions(conn, order_id, history, now)
+        events_repo.append(conn, _placed_events(order, lines, placed), stamp, now)
+        rows = repo.load(conn, order_id)
+        assert rows is not None
+        saved = _view(rows)
+        uow.commit()
+    return Placed(saved, created=True)
+
+
+@dataclass(frozen=True, slots=True)
+class _PlacedRows:
+    fulfilments: list[dict[str, Any]]
+    allocations: list[dict[str, Any]]
+    unallocated: dict[str, int]
+
+
+def _offer_mode(
+    view: SourcingView, request: OrderRequest, rule: str | None, now: datetime
+) -> OfferMode:
+    if rule is None:
+        return OfferMode.AUTO_CLAIM
+    profile = view.live_profile(request.channel, request.method, now)
+    found = next((r for r in profile.rules if r.name == rule), None)
+    return found.offer.mode if found is not None else OfferMode.AUTO_CLAIM
+
+
+def _placed_rows(
+    order_id: str, request: OrderRequest, sourcing: _Sourcing, offer: OfferMode, now: datetime
+) -> _PlacedRows:
+    """One fulfilment per shipment of the plan: claimed at once when the rule says so (as
+    warehouses do), else offered; the lines' units the plan leaves out are unallocated."""
+    unallocated = {line.line_id: line.quantity for line in request.lines}
+    sku_of = {line.line_id: line.sku for line in request.lines}
+    status = INITIAL_STATUS
+    if offer is OfferMode.AUTO_CLAIM and may_act(Actor.SYSTEM, Transition.CLAIM):
+        status = next_status(status, Transition.CLAIM)
+    fulfilment_rows: list[dict[str, Any]] = []
+    allocation_rows: list[dict[str, Any]] = []
+    shipments = sourcing.plan.shipments if sourcing.plan is not None else ()
+    for shipment in shipments:
+        fulfilment_id = str(uuid7())
+        fulfilment_rows.append(
+            {
+                "id": fulfilment_id,
+                "order_id": order_id,
+                "location_code": shipment.location,
+                "status": status.value,
+                "rule": sourcing.rule,
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        for allocation in shipment.allocations:
+            unallocated[allocation.line_id] -= allocation.units
+            allocation_rows.append(
+                {
+                    "fulfilment_id": fulfilment_id,
+                    "line_id": allocation.line_id,
+                    "order_id": order_id,
+                    "location_code": shipment.location,
+                    "sku_code": sku_of[allocation.line_id],
+                    "units": allocation.units,
+                }
+            )
+    return _PlacedRows(fulfilment_rows, allocation_rows, unallocated)
+
+
+def _placed_events(
+    order: Mapping[str, Any], lines: Sequence[Mapping[str, Any]], placed: _PlacedRows
+) -> list[dict[str, Any]]:
+    order_id = order["id"]
+    rows: list[dict[str, Any]] = [
+        {
+            "order_id": order_id,
+            "fulfilment_id": None,
+            "type": "order.placed",
+            "payload": {
+                "order_id": order_id,
+                "channel": order["channel"],
+                "status": order["status"],
+                "lines": [
+                    {
+                        "line_id": line["line_id"],
+                        "sku": line["sku_code"],
+                        "quantity": line["quantity"],
+                        "unallocated": line["unallocated"],
+                    }
+                    for line in lines
+                ],
+            },
+        }
+    ]
+    for fulfilment in placed.fulfilments:
+        rows.append(
+            {
+                "order_id": order_id,
+                "fulfilment_id": fulfilment["id"],
+                "type": f"fulfilment.{fulfilment['status']}",
+                "payload": {
+                    "order_id": order_id,
+                    "fulfilment_id": fulfilment["id"],
+                    "location": fulfilment["location_code"],
+                    "status": fulfilment["status"],
+                    "allocations": [
+                        {"line_id": a["line_id"], "sku": a["sku_code"], "units": a["units"]}
+                        for a in placed.allocations
+                        if a["fulfilment_id"] == fulfilment["id"]
+                    ],
+                },
+            }
+        )
+    return rows
+
+
+def get_order(db: Database, order_id: str, *, location: str | None = None) -> OrderView:
+    """`location`: a store's key reads only orders with a fulfilment there (else: not found)."""
+    with db.read() as conn:
+        rows = repo.load(conn, order_id)
+    if rows is None or (
+        location is not None and all(f.location_code != location for f in rows.fulfilments)
+    ):
+        raise NotFound("order", order_id)
+    return _view(rows)
+
+
+def list_orders(
+    db: Database,
+    *,
+    channel: str | None,
+    status: OrderStatus | None,
+    location: str | None,
+    after: str | None,
+    limit: int,
+) -> list[OrderSummary]:
+    with db.read() as conn:
+        rows = repo.page(
+            conn,
+            channel=channel,
+            status=status.value if status else None,
+            location=location,
+            after=after,
+            limit=limit,
+        )
+    return [_summary(row) for row in rows]
+
+
+def cancel_order(
+    db: Database,
+    order_id: str,
+    lines: Sequence[CancelLine] | None,
+    *,
+    actor: Actor,
+    now: datetime,
+) -> OrderView:
+    """Cancel the whole order (`lines` None) or units of lines: units waiting for stock first,
+    then those held at locations, least advanced fulfilment first. Held units are released
+    (reserved goes down); a fulfilment left with nothing is cancelled. Units that left their
+    location cannot be cancelled: the request is refused whole (409), nothing changes."""
+    if not may_act(actor, Transition.CANCEL):
+        raise Forbidden(f"{actor.value} may not cancel orders")
+    with db.write() as uow:
+        conn = uow.conn
+        rows = repo.load(conn, order_id, for_update=True)
+        if rows is None:
+            raise NotFound("order", order_id)
+        plan = _cancellation(rows, lines)
+        stamp = changes.stamp(conn)
+        _apply_cancellation(conn, rows, plan, now)
+        released = sorted(plan.released)
+        for (location, sku), units in plan.released.items():
+            if not repo.release(conn, location, sku, units):
+                raise AssertionError(f"{location}/{sku} holds fewer than {units} reserved units")
+        stock_changes.record(conn, released, stamp, now)
+        after = repo.load(conn, order_id)
+        assert after is not None
+        saved = _view(after)
+        repo.set_order_status(conn, order_id, saved.summary.status.value, now)
+        events_repo.append(conn, _cancel_events(saved, lines, plan), stamp, now)
+        uow.commit()
+    return get_order(db, order_id)
+
+
+@dataclass
+class _CancelPlan:
+    lines: dict[str, tuple[int, int]]
+    """line id -> (unallocated, cancelled) after."""
+    allocations: dict[tuple[str, str], int]
+    """(fulfilment id, line id) -> units after."""
+    released: dict[tuple[str, str], int]
+    """(location, sku) -> units to release."""
+    cancelled_fulfilments: list[Row[Any]]
+    cancelled: dict[str, int]
+    """line id -> units cancelled by this request."""
+
+
+def _cancellation(rows: repo.OrderRows, asked: Sequence[CancelLine] | None) -> _CancelPlan:
+    status_of = {f.id: FulfilmentStatus(f.status) for f in rows.fulfilments}
+    rung = {status: i for i, status in enumerate(FulfilmentStatus)}
+    by_line: dict[str, list[Row[Any]]] = defaultdict(list)
+    for allocation in rows.allocations:
+        if allocation.units and Transition.CANCEL in allowed_actions(
+            status_of[allocation.fulfilment_id]
+        ):
+            by_line[allocation.line_id].append(allocation)
+    for held in by_line.values():  # least advanced first; among equals, newest first
+        held.sort(key=lambda a: a.fulfilment_id, reverse=True)
+        held.sort(key=lambda a: rung[status_of[a.fulfilment_id]])
+    lines = {line.line_id: line for line in rows.lines}
+    wanted = _wanted_units(rows, lines, by_line, asked)
+    plan = _CancelPlan({}, {}, defaultdict(int), [], {})
+    buckets_of = {line.line_id: _buckets(line, rows, status_of) for line in rows.lines}
+    for line_id, units in wanted.items():
+        line = lines[line_id]
+        buckets = buckets_of[line_id]
+        left = units
+        take = min(left, line.unallocated)
+        if take:
+            buckets = move(buckets, Bucket.UNALLOCATED, Bucket.CANCELLED, take)
+            left -= take
+        for allocation in by_line[line_id]:
+            if not left:
+                break
+            take = min(left, allocation.units)
+            buckets = move(buckets, AllocatedAt(allocation.location_code), Bucket.CANCELLED, take)
+            plan.allocations[(allocation.fulfilment_id, line_id)] = allocation.units - take
+            plan.released[(allocation.location_code, allocation.sku_code)] += take
+            left -= take
+        ensure_conserved(line.quantity, buckets)
+        plan.lines[line_id] = (
+            line.unallocated - min(units, line.unallocated),
+            line.cancelled + units,
+        )
+        plan.cancelled[line_id] = units
+    remaining = {(a.fulfilment_id, a.line_id): a.units for a in rows.allocations}
+    remaining.update(plan.allocations)
+    touched = {fulfilment_id for fulfilment_id, _ in plan.allocations}
+    for fulfilment in rows.fulfilments:
+        empty = not any(u for (f, _), u in remaining.items() if f == fulfilment.id)
+        if fulfilment.id in touched and empty:
+            plan.cancelled_fulfilments.append(fulfilment)
+    return plan
+
+
+def _wanted_units(
+    rows: repo.OrderRows,
+    lines: Mapping[str, Row[Any]],
+    held: Mapping[str, Sequence[Row[Any]]],
+    asked: Sequence[CancelLine] | None,
+) -> dict[str, int]:
+    """Units to cancel per line, each within what may still be cancelled."""
+    cancellable = {
+        line_id: line.unallocated + sum(a.units for a in held.get(line_id, ()))
+        for line_id, line in lines.items()
+    }
+    if asked is None:
+        beyond = [
+            line_id
+            for line_id, line in lines.items()
+            if cancellable[line_id] < line.quantity - line.cancelled
+        ]
+        if beyond:
+            raise Conflict(
+                f"units of lines {', '.join(beyond)} have left their location and cannot be"
+                " cancelled; cancel the other lines by name"
+            )
+        wanted = {line_id: n for line_id, n in cancellable.items() if n}
+        if not wanted:
+            raise Conflict(f"order {rows.order.id} has nothing left to cancel")
+        return wanted
+    errors: list[FieldError] = []
+    wanted = {}
+    for i, item in enumerate(asked):
+        if item.line_id not in lines:
+            message = f"order {rows.order.id} has no line {item.line_id!r}"
+            errors.append(FieldError(f"lines[{i}].line_id", message, "unknown"))
+        elif item.line_id in wanted:
+            errors.append(FieldError(f"lines[{i}].line_id", "is given twice", "duplicate"))
+        else:
+            wanted[item.line_id] = item.units
+    if errors:
+        raise InvalidInput(errors)
+    for item in asked:
+        if item.units > cancellable[item.line_id]:
+            raise Conflict(
+                f"line {item.line_id}: {item.units} units asked, {cancellable[item.line_id]}"
+                " may still be cancelled (the others are cancelled already or left their"
+                " location)"
+            )
+    return wanted
+
+
+def _apply_cancellation(
+    conn: Connection, rows: repo.OrderRows, plan: _CancelPlan, now: datetime
+) -> None:
+    for line_id, (unallocated, cancelled) in plan.lines.items():
+        repo.set_line_buckets(conn, rows.order.id, line_id, unallocated, cancelled)
+    for (fulfilment_id, line_id), units in plan.allocations.items():
+        repo.set_allocation_units(conn, fulfilment_id, line_id, units)
+    for fulfilment in plan.cancelled_fulfilments:
+        status = next_status(FulfilmentStatus(fulfilment.status), Transition.CANCEL)
+        if not repo.set_fulfilment_status(
+            conn, fulfilment.id, status.value, fulfilment.version, now
+        ):
+            raise Conflict(f"fulfilment {fulfilment.id} changed meanwhile; try again")
+
+
+def _cancel_events(
+    order: OrderView, asked: Sequence[CancelLine] | None, plan: _CancelPlan
+) -> list[dict[str, Any]]:
+    order_id = order.summary.id
+    kind = "order.cancelled" if asked is None else "order.lines_cancelled"
+    payload = {
+        "order_id": order_id,
+        "status": order.summary.status.value,
+        "lines": [{"line_id": k, "units": v} for k, v in plan.cancelled.items()],
+    }
+    rows: list[dict[str, Any]] = [
+        {"order_id": order_id, "fulfilment_id": None, "type": kind, "payload": payload}
+    ]
+    for fulfilment in plan.cancelled_fulfilments:
+        rows.append(
+            {
+                "order_id": order_id,
+                "fulfilment_id": fulfilment.id,
+                "type": "fulfilment.cancelled",
+                "payload": {
+                    "order_id": order_id,
+                    "fulfilment_id": fulfilment.id,
+                    "location": fulfilment.location_code,
+                    "status": FulfilmentStatus.CANCELLED.value,
+                },
+            }
+        )
+    return rows
+
+
+def _buckets(
+    line: Row[Any], rows: repo.OrderRows, status_of: Mapping[str, FulfilmentStatus]
+) -> Buckets:
+    """Where the line's units stand: its own columns, and its allocations as their
+    fulfilments' statuses place them."""
+    counts: dict[Bucket, int] = defaultdict(int)
+    allocated: dict[str, int] = defaultdict(int)
+    counts[Bucket.UNALLOCATED] = line.unallocated
+    counts[Bucket.CANCELLED] = line.cancelled
+    for allocation in rows.allocations:
+        if allocation.line_id != line.line_id:
+            continue
+        place = place_for(status_of[allocation.fulfilment_id], allocation.location_code)
+        if isinstance(place, AllocatedAt):
+            allocated[place.location] += allocation.units
+        else:
+            counts[place] += allocation.units
+    return Buckets(
+        unallocated=counts[Bucket.UNALLOCATED],
+        allocated=dict(allocated),
+        shipped=counts[Bucket.SHIPPED],
+        delivered=counts[Bucket.DELIVERED],
+        collected=counts[Bucket.COLLECTED],
+        cancelled=counts[Bucket.CANCELLED],
+        returned=counts[Bucket.RETURNED],
+    )
+
+
+def _summary(row: Row[Any]) -> OrderSummary:
+    return OrderSummary(
+        id=row.id,
+        channel=row.channel,
+        delivery_method=row.delivery_method,
+        status=OrderStatus(row.status),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _view(rows: repo.OrderRows) -> OrderView:
+    """The order as the API shows it; its status derived from its parts, not read."""
+    status_of = {f.id: FulfilmentStatus(f.status) for f in rows.fulfilments}
+    lines = tuple(
+        LineView(
+            line_id=line.line_id,
+            sku=line.sku_code,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            currency=line.currency,
+            unallocated_reason=line.unallocated_reason if line.unallocated else None,
+            buckets=_buckets(line, rows, status_of),
+        )
+        for line in rows.lines
+    )
+    fulfilments = tuple(
+        FulfilmentView(
+            id=f.id,
+            location=f.location_code,
+            status=status_of[f.id],
+            rule=f.rule,
+            version=f.version,
+            created_at=f.created_at,
+            updated_at=f.updated_at,
+            allocations=tuple(
+                AllocationView(a.line_id, a.sku_code, a.units)
+                for a in rows.allocations
+                if a.fulfilment_id == f.id
+            ),
+        )
+        for f in rows.fulfilments
+    )
+    status = order_status(status_of.values(), sum(line.buckets.unallocated for line in lines))
+    order = rows.order
+    destination = None
+    if order.latitude is not None and order.longitude is not None:
+        destination = Destination(GeoPoint(order.latitude, order.longitude), order.country or "FR")
+    return OrderView(
+        summary=OrderSummary(
+            id=order.id,
+            channel=order.channel,
+            delivery_method=order.delivery_method,
+            status=status,
+            created_at=order.created_at,
+            updated_at=order.updated_at,
+        ),
+        customer=order.customer,
+        destination=destination,
+        pickup_store=order.pickup_store,
+        promise_option=order.promise_option,
+        lines=lines,
+        fulfilments=fulfilments,
+        decisions=tuple(
+            DecisionView(d.seq, d.outcome, d.record, d.created_at) for d in rows.decisions
+        ),
+    )
