@@ -269,12 +269,44 @@ def _source(
     view: SourcingView, request: OrderRequest, destination: Destination, now: datetime
 ) -> _Sourcing:
     """The plan for the whole basket; failing that, for what the locations hold of it."""
+    first = _plan(view, request, request.lines, destination, now)
+    if first.plan is not None:
+        return _Sourcing((("allocated", first),), first.plan, first.rule, NO_STOCK)
+    results: list[tuple[str, SourcingResult]] = [("shortfall", first)]
+    tried: set[tuple[RequestedLine, ...]] = set()
+    for attempt in first.attempts:  # each rule's shortfall: what the basket can be cut to
+        missing = {s.line_id: s.units for s in attempt.decision.shortfall}
+        reduced = tuple(
+            RequestedLine(line.line_id, line.sku, line.quantity - missing.get(line.line_id, 0))
+            for line in request.lines
+            if line.quantity > missing.get(line.line_id, 0)
+        )
+        if not missing or not reduced or reduced in tried:
+            continue
+        tried.add(reduced)
+        again = _plan(view, request, reduced, destination, now)
+        results.append(("allocated" if again.plan else "shortfall", again))
+        if again.plan is not None:
+            return _Sourcing(tuple(results), again.plan, again.rule, NO_STOCK)
+    reason = NO_STOCK if any(a.decision.shortfall for a in first.attempts) else NO_PLAN
+    if len(results) == 1:
+        results = [(reason, first)]
+    return _Sourcing(tuple(results), None, None, reason)
+
+
+def _plan(
+    view: SourcingView,
+    request: OrderRequest,
+    lines: Sequence[RequestedLine],
+    destination: Destination,
+    now: datetime,
+) -> SourcingResult:
     try:
-        first = plan_basket(
+        return plan_basket(
             view,
             channel=request.channel,
             method=request.method,
-            lines=request.lines,
+            lines=lines,
             destination=destination,
             now=now,
             explain=True,
@@ -282,29 +314,6 @@ def _source(
     except NotFound as error:
         message = f"no live sourcing profile for channel {request.channel!r}: {error.detail}"
         raise InvalidInput([FieldError("delivery_method", message, "no_profile")]) from error
-    if first.plan is not None:
-        return _Sourcing((("allocated", first),), first.plan, first.rule, NO_STOCK)
-    if not first.shortfall:
-        return _Sourcing((("no_plan", first),), None, None, NO_PLAN)
-    missing = {s.line_id: s.units for s in first.shortfall}
-    reduced = [
-        RequestedLine(line.line_id, line.sku, line.quantity - missing.get(line.line_id, 0))
-        for line in request.lines
-        if line.quantity > missing.get(line.line_id, 0)
-    ]
-    if not reduced:
-        return _Sourcing((("no_stock", first),), None, None, NO_STOCK)
-    second = plan_basket(
-        view,
-        channel=request.channel,
-        method=request.method,
-        lines=reduced,
-        destination=destination,
-        now=now,
-        explain=True,
-    )
-    results = (("shortfall", first), ("allocated" if second.plan else "no_plan", second))
-    return _Sourcing(results, second.plan, second.rule, NO_STOCK)
 
 
 def _save(
