@@ -35,6 +35,8 @@ ENDPOINTS = [
     ("PUT", "/v1/channels/web"),
     ("POST", "/v1/channels/web/availability"),
     ("POST", "/v1/keys"),
+    ("POST", "/v1/orders"),
+    ("POST", "/v1/orders/NOPE/cancel"),
 ]
 near_rows = st.fixed_dictionaries(
     {
