@@ -125,6 +125,20 @@ def test_a_basket_above_the_free_threshold_ships_free(world: World) -> None:
     assert home["price"] == 0
 
 
+def test_the_live_profile_sets_the_delivery_price_of_its_channel(world: World) -> None:
+    network(world, [("WH1", "A", 5)])
+    priced = {**PROFILE, "price": {"amount": 350, "currency": "EUR", "free_from": 5000}}
+    saved = world.client.post("/v1/profiles", json=priced, headers=world.admin)
+    assert saved.status_code == 201, saved.text
+    number = saved.json()["number"]
+    path = f"/v1/profiles/{PROFILE['code']}/versions/{number}/publish"
+    assert world.client.post(path, headers=world.admin).status_code == 200
+    [home] = options(ask(world, ("1", "A", 1)), "home_standard")
+    assert (home["price"], home["currency"]) == (350, "EUR")
+    [home] = options(ask(world, ("1", "A", 2)), "home_standard")
+    assert home["price"] == 0
+
+
 def test_a_method_without_a_live_profile_is_listed_as_unavailable_not_an_error(
     world: World,
 ) -> None:

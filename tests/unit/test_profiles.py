@@ -23,6 +23,7 @@ from openoms.domain.profiles import (
     CriteriaRegistry,
     CustomTerm,
     DeliveryMethod,
+    DeliveryPrice,
     DuplicateCriterion,
     DuplicateLocation,
     EmptyProfile,
@@ -595,6 +596,32 @@ def test_a_valid_document_parses_into_a_profile() -> None:
 def test_a_profile_reads_back_from_its_document() -> None:
     parsed = parse_profile(valid_document(), registry())
     assert parse_profile(profile_to_data(parsed), registry()) == parsed
+    priced = {**valid_document(), "price": {"amount": 390, "currency": "EUR", "free_from": 4000}}
+    parsed = parse_profile(priced, registry())
+    assert parsed.price == DeliveryPrice(390, "EUR", 4000)
+    assert parse_profile(profile_to_data(parsed), registry()) == parsed
+
+
+def test_a_profile_price_is_free_from_its_basket_amount() -> None:
+    price = DeliveryPrice(490, "EUR", free_from=5000)
+    assert (price.for_basket(4999), price.for_basket(5000)) == (490, 0)
+    assert DeliveryPrice(990).for_basket(10**9) == 990
+
+
+@pytest.mark.parametrize(
+    ("price", "path"),
+    [
+        ({"amount": -1}, "price.amount"),
+        ({"amount": 1.5}, "price.amount"),
+        ({"currency": "EUR"}, "price.amount"),
+        ({"amount": 100, "currency": "euro"}, "price.currency"),
+        ({"amount": 100, "free_from": -5}, "price.free_from"),
+        ({"amount": 100, "tax": 20}, "price.tax"),
+        ("free", "price"),
+    ],
+)
+def test_a_wrong_price_is_refused_naming_its_field(price: object, path: str) -> None:
+    assert path in errors_of({**valid_document(), "price": price})
 
 
 def test_a_document_shows_only_what_its_author_chose() -> None:

@@ -3,7 +3,8 @@
 Home delivery for the web shop and the app: the warehouses first (cheapest per order, claimed
 at once), then stores within 40 km that ship, keeping their last unit (offered to the 3 best
 stores for 20 minutes), then any store or supplier that ships. A store's last two units cost a
-protection fee, and no order goes out in more than two parcels.
+protection fee, and no order goes out in more than two parcels. Each profile carries the price
+the customer pays for its method (standard delivery free from 50 EUR).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ def _home(channel: str) -> dict[str, Any]:
         "name": f"{channel.title()}: home delivery",
         "channel": channel,
         "delivery_method": "home_standard",
+        "price": {"amount": 490, "currency": "EUR", "free_from": 5_000},
         "rules": [
             {
                 "name": "warehouses",
@@ -65,6 +67,7 @@ def _express(channel: str) -> dict[str, Any]:
         "name": f"{channel.title()}: express home delivery",
         "channel": channel,
         "delivery_method": "home_express",
+        "price": {"amount": 990, "currency": "EUR"},
         "rules": [
             {
                 "name": "warehouses",
@@ -84,6 +87,7 @@ def _collect(channel: str) -> dict[str, Any]:
         "name": f"{channel.title()}: click & collect",
         "channel": channel,
         "delivery_method": "click_collect",
+        "price": {"amount": 0, "currency": "EUR"},
         "rules": [
             {
                 "name": "the pickup store's shelf",

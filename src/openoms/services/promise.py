@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from openoms.demo.geography import town_named
 from openoms.domain.calendars import (
@@ -328,8 +329,8 @@ def _home_option(setting: _Setting, method: DeliveryMethod) -> DeliveryOption | 
     quotes = [_quote(setting, method, shipment) for shipment in plan.shipments]
     return DeliveryOption(
         method=method,
-        price=setting.prices.price(method, setting.basket.amount),
-        currency=setting.prices.currency,
+        price=_price(setting, method).amount,
+        currency=_price(setting, method).currency,
         window=_window(quotes),
         ready_at=None,
         carbon_g=plan.breakdown.carbon_g,
@@ -352,8 +353,8 @@ def _click_collect(setting: _Setting, store: Location) -> DeliveryOption | Unava
     transfers = [s for s in plan.shipments if s.location != store.code]
     return DeliveryOption(
         method=method,
-        price=setting.prices.price(method, setting.basket.amount),
-        currency=setting.prices.currency,
+        price=_price(setting, method).amount,
+        currency=_price(setting, method).currency,
         window=_window([_quote(setting, method, s, store) for s in transfers])
         if transfers
         else None,
@@ -388,8 +389,8 @@ def _express_collect(setting: _Setting, store: Location) -> DeliveryOption | Una
     shipment = Shipment(store.code, allocations, Breakdown(0, 0, 0, 0), 0)
     return DeliveryOption(
         method=method,
-        price=setting.prices.price(method, setting.basket.amount),
-        currency=setting.prices.currency,
+        price=_price(setting, method).amount,
+        currency=_price(setting, method).currency,
         window=None,
         ready_at=ready_time(store, setting.now),
         carbon_g=0,
@@ -397,6 +398,23 @@ def _express_collect(setting: _Setting, store: Location) -> DeliveryOption | Una
         plan=Plan((shipment,), PlanBreakdown(0, 0, 0, 0, 0, 0.0)),
         pickup_store=store.code,
     )
+
+
+class _Charge(NamedTuple):
+    amount: int
+    currency: str
+
+
+def _price(setting: _Setting, method: DeliveryMethod) -> _Charge:
+    """The live profile's price for the method, else the default price list's."""
+    try:
+        price = setting.view.live_profile(setting.channel, method, setting.now).price
+    except NotFound:
+        price = None
+    basket = setting.basket.amount
+    if price is not None:
+        return _Charge(price.for_basket(basket), price.currency)
+    return _Charge(setting.prices.price(method, basket), setting.prices.currency)
 
 
 def _open_at(location: Location, now: datetime) -> bool:

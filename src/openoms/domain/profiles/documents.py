@@ -30,7 +30,17 @@ def profile_to_data(profile: Profile) -> dict[str, object]:
         "channel": profile.channel,
         "delivery_method": profile.delivery_method.value,
         "rules": [_rule(rule) for rule in profile.rules],
-    }
+    } | _price(profile)
+
+
+def _price(profile: Profile) -> dict[str, object]:
+    price = profile.price
+    if price is None:
+        return {}
+    written: dict[str, object] = {"amount": price.amount, "currency": price.currency}
+    if price.free_from is not None:
+        written["free_from"] = price.free_from
+    return {"price": written}
 
 
 def _rule(rule: ProfileRule) -> dict[str, object]:

@@ -142,13 +142,35 @@ class ProfileRule:
 
 @dataclass(frozen=True, slots=True)
 class Profile:
-    """Rules most favourable first: the next one is tried when one finds no plan."""
+    """Rules most favourable first: the next one is tried when one finds no plan.
+
+    `price`: what the customer pays for the delivery method on this channel; None leaves it to
+    the installation's default price list. It lives here because a profile already is "how
+    this channel serves this method", versioned and published at a set time: a price change
+    is drafted and scheduled like any other.
+    """
 
     code: str
     name: str
     channel: str
     delivery_method: DeliveryMethod
     rules: tuple[ProfileRule, ...]
+    price: DeliveryPrice | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryPrice:
+    """`amount` in minor units of `currency`; free when the basket amounts to `free_from` or
+    more (None: never)."""
+
+    amount: int
+    currency: str = "EUR"
+    free_from: int | None = None
+
+    def for_basket(self, basket_amount: int) -> int:
+        if self.free_from is not None and basket_amount >= self.free_from:
+            return 0
+        return self.amount
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from openoms.domain.profiles.model import (
     ActivityCalendar,
     CustomTerm,
     DeliveryMethod,
+    DeliveryPrice,
     Filters,
     Hours,
     ObjectiveWeights,
@@ -33,6 +34,7 @@ from openoms.domain.profiles.reader import FieldError, Reader, join
 T = TypeVar("T")
 
 CHANNEL = re.compile(r"^(web|app|marketplace:[^\s:]+|store:[^\s:]+)$")
+CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 class InvalidProfile(ValueError):
@@ -50,8 +52,8 @@ def parse_profile(data: Mapping[str, object], criteria: CriteriaRegistry | None 
     """
     reader = Reader()
     registry = criteria if criteria is not None else CriteriaRegistry()
-    allowed = frozenset({"code", "name", "channel", "delivery_method", "rules"})
-    fields = reader.mapping(data, "", allowed, allowed)
+    required = frozenset({"code", "name", "channel", "delivery_method", "rules"})
+    fields = reader.mapping(data, "", required | {"price"}, required)
     channel = reader.text(fields, "", "channel", "web")
     if "channel" in fields and not CHANNEL.match(channel):
         reader.fail("channel", "must be web, app, marketplace:<name> or store:<location>")
@@ -64,10 +66,32 @@ def parse_profile(data: Mapping[str, object], criteria: CriteriaRegistry | None 
             method, "delivery_method", DeliveryMethod, DeliveryMethod.HOME_STANDARD
         ),
         rules=_rules(reader, fields, registry),
+        price=_price(reader, fields.get("price")),
     )
     if reader.errors:
         raise InvalidProfile(tuple(reader.errors))
     return profile
+
+
+def _price(reader: Reader, item: object) -> DeliveryPrice | None:
+    """`{"amount": 490, "currency": "EUR", "free_from": 5000}`, all in minor units."""
+    if item is None:
+        return None
+    fields = reader.mapping(item, "price", frozenset({"amount", "currency", "free_from"}))
+    currency = reader.text(fields, "price", "currency", "EUR")
+    if not CURRENCY.match(currency):
+        reader.fail("price.currency", "must be an ISO 4217 code such as EUR")
+    if "amount" not in fields:
+        reader.fail("price.amount", "is required")
+    return DeliveryPrice(
+        amount=reader.integer(fields, "price", "amount", 0, minimum=0),
+        currency=currency,
+        free_from=(
+            None
+            if fields.get("free_from") is None
+            else reader.integer(fields, "price", "free_from", 0, minimum=0)
+        ),
+    )
 
 
 def _rules(
