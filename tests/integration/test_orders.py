@@ -9,6 +9,8 @@ from typing import Any, cast
 
 import pytest
 from fastapi import FastAPI
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from openoms.api.deps import get_now
@@ -363,3 +365,43 @@ def test_concurrent_orders_never_sell_more_units_than_there_are(
         order = world.client.get(f"/v1/orders/{summary['id']}", headers=world.admin).json()
         unallocated += order["lines"][0]["buckets"]["unallocated"]
     assert sold + unallocated == threads * per_thread
+
+
+near_lines = st.fixed_dictionaries(
+    {
+        "line_id": st.sampled_from(["1", "2", "", "1\x00"]),
+        "sku": st.sampled_from(["A", "B", "NOPE", "A\t"]),
+        "quantity": st.one_of(st.integers(-2, 2**40), st.text(max_size=2)),
+    }
+)
+near_orders = st.fixed_dictionaries(
+    {
+        "lines": st.lists(near_lines, max_size=3),
+        "delivery_method": st.sampled_from(["home_standard", "click_collect", "teleport"]),
+        "destination": st.sampled_from(
+            [LYON, {"city": "Lyon"}, {"city": "Atlantis"}, {"latitude": 91}, None]
+        ),
+        "pickup_store": st.sampled_from([None, "ST1", "WH1", "NOPE"]),
+        "promise_option": st.sampled_from(
+            [None, {"method": "home_standard", "price": 499, "currency": "EUR"}, {"x": "\x00"}]
+        ),
+    }
+)
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(fields=near_orders, key=st.sampled_from(["k-1", "k-2", " ", "k\x00"]))
+def test_almost_right_orders_never_answer_500(
+    world: World, fields: dict[str, Any], key: str
+) -> None:
+    if world.client.get("/v1/profiles/web-home", headers=world.admin).status_code == 404:
+        network(world, [("WH1", "A", 3), ("ST1", "B", 3)])
+    body = {**order_body(), **fields}
+    answer = world.client.post(
+        "/v1/orders", json=body, headers={**world.channel, "Idempotency-Key": key}
+    )
+    assert answer.status_code < 500, answer.text
+    if answer.status_code >= 400:
+        assert answer.headers["content-type"] == "application/problem+json"
