@@ -301,3 +301,26 @@ def test_almost_right_bodies_never_answer_500(world: World, body: dict[str, Any]
         assert answer.status_code < 500, answer.text
         if answer.status_code >= 400:
             assert answer.headers["content-type"] == "application/problem+json"
+
+
+def test_a_rule_with_a_promise_tolerance_leaves_out_locations_that_would_deliver_late(
+    world: World,
+) -> None:
+    kept = {
+        **PROFILE,
+        "rules": [
+            {"name": "on time", "filters": {"kinds": ["warehouse"], "promise_tolerance_days": 0}},
+            {"name": "stores", "filters": {"kinds": ["store"]}},
+        ],
+    }
+    publish(world, kept)
+    open_location(world, "WH1", "warehouse")
+    open_location(world, "ST1", "store")
+    set_stock(world, [("WH1", "A", 5), ("ST1", "A", 5)])
+    relaxed = plan(world, {**basket(("1", "A", 1)), "promised_date": "2099-12-31"})
+    assert relaxed["rule"] == "on time"
+    late = plan(world, {**basket(("1", "A", 1)), "promised_date": "2000-01-03"})
+    assert late["rule"] == "stores"
+    [why] = [e for e in late["excluded"] if e["location"] == "WH1" and e["rule"] == "on time"]
+    assert why["reason"] == "promise"
+    assert "after 2000-01-03" in why["detail"]

@@ -174,6 +174,12 @@ class ShippingOrigins:
     refusals: Mapping[str, str]
     tables: dict[_TableKey, _Table] = field(default_factory=dict, compare=False, repr=False)
 
+    def today(self, location: str) -> date | None:
+        """`now`'s date where the location stands (delivery days count from it); None for a
+        location no service collects from."""
+        origin = self.origins.get(location)
+        return origin.today if origin is not None else None
+
     def for_destination(
         self,
         destination: Destination,

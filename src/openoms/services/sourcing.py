@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from openoms.domain.carriers import CarrierService, ServiceLevel
 from openoms.domain.catalog import Sku
@@ -150,6 +150,7 @@ class _Context:
     basket_lines: tuple[BasketLine, ...]
     stock: Mapping[str, Mapping[str, int]]
     """Positive ATP per location and sku of the basket."""
+    promised: date | None
     explain: bool
     view: SourcingView
     origins: ShippingOrigins
@@ -177,12 +178,15 @@ def plan_basket(
     now: datetime,
     explain: bool = True,
     basket: BasketStock | None = None,
+    promised: date | None = None,
 ) -> SourcingResult:
     """The first active rule that yields a plan wins; every exclusion of each rule tried is kept.
 
     `explain` False leaves out of the record the locations that hold no unit of the basket (no
     plan can use them): the promise weighs five plans and needs none of their exclusions.
-    `basket`: the basket's stock as already read for this request, if it was.
+    `basket`: the basket's stock as already read for this request, if it was. `promised`: the
+    delivery date promised to the customer (an order being sourced again), which rules with a
+    promise tolerance hold each location to.
     """
     context = _load(
         view,
@@ -193,6 +197,7 @@ def plan_basket(
         now=now,
         explain=explain,
         basket=basket,
+        promised=promised,
     )
     attempts: list[Attempt] = []
     excluded: list[ExcludedLocation] = []
@@ -222,6 +227,7 @@ def score_plan(
     allocations: Sequence[Allocation],
     rule: str | None,
     now: datetime,
+    promised: date | None = None,
 ) -> ScoreResult:
     """Weigh the caller's plan under `rule` (default: the first active one) and name every rule
     of the plan it breaks, including a location the rule's filters leave out."""
@@ -233,6 +239,7 @@ def score_plan(
         destination=destination,
         now=now,
         explain=True,
+        promised=promised,
     )
     chosen = _rule(context, rule)
     trial = _trial(context, chosen)
@@ -293,6 +300,7 @@ def _load(
     now: datetime,
     explain: bool,
     basket: BasketStock | None = None,
+    promised: date | None = None,
 ) -> _Context:
     _check_line_ids(lines)
     level = LEVELS.get(method, ServiceLevel.STANDARD)
@@ -308,6 +316,7 @@ def _load(
             BasketLine(line.sku, line.quantity, skus[line.sku].weight_g) for line in lines
         ),
         stock=stock,
+        promised=promised,
         explain=explain,
         view=view,
         origins=view.origins(level, now),
@@ -340,15 +349,41 @@ def _facts(context: _Context, rule: ProfileRule) -> list[LocationFacts]:
         limit = rule.filters.max_distance_km
         if limit is not None:  # the distance filter would refuse these anyway
             locations = [at for at in locations if latitude_gap_km(at.point, point) <= limit]
+    dates = _delivery_dates(context, locations) if _checks_promise(context, rule) else {}
     return [
         LocationFacts(
             location,
             stock.get(location.code, {}),
             capacity_left=location.daily_capacity,
             distance_km=great_circle_km(location.point, point),
+            delivery_date=dates.get(location.code),
         )
         for location in locations
     ]
+
+
+def _checks_promise(context: _Context, rule: ProfileRule) -> bool:
+    return context.promised is not None and rule.filters.promise_tolerance_days is not None
+
+
+def _delivery_dates(context: _Context, locations: Sequence[Location]) -> dict[str, date]:
+    """The day a parcel of what each location could send of the basket would arrive (the
+    latest of its window); none for a location no carrier serves: the promise filter then
+    excludes it, for want of a date."""
+    needed: dict[str, int] = {}
+    for line in context.basket:
+        needed[line.sku] = needed.get(line.sku, 0) + line.quantity
+    codes = [location.code for location in locations]
+    model = context.origins.for_destination(context.destination, codes, context.weights_g)
+    dates: dict[str, date] = {}
+    for code in codes:
+        held = context.stock.get(code, {})
+        units = {sku: min(n, held.get(sku, 0)) for sku, n in needed.items()}
+        today = context.origins.today(code)
+        if today is None or model.refusal(code) is not None or not any(units.values()):
+            continue
+        dates[code] = today + timedelta(days=model(code, units).days)
+    return dates
 
 
 def _trial(context: _Context, rule: ProfileRule) -> _Trial:
@@ -360,6 +395,7 @@ def _trial(context: _Context, rule: ProfileRule) -> _Trial:
             context.basket_lines,
             _facts(context, rule),
             context.now,
+            promised=context.promised,
             services=context.services,
             criteria=context.criteria,
         )

@@ -27,6 +27,7 @@ def plan_basket(body: PlanRequest, _: Seller, view: SourcingViewDep, now: NowDep
         lines=body.requested_lines(),
         destination=body.destination.to_domain(),
         now=now,
+        promised=body.promised_date,
     )
     return DecisionBody.of(result)
 
@@ -43,5 +44,6 @@ def score_plan(body: ScoreRequest, _: Seller, view: SourcingViewDep, now: NowDep
         allocations=[Allocation(a.line_id, a.location, a.units) for a in body.allocations],
         rule=body.rule,
         now=now,
+        promised=body.promised_date,
     )
     return ScoreBody.of(result)

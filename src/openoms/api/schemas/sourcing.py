@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from pydantic import BaseModel, Field, StrictInt
@@ -45,6 +46,11 @@ class PlanRequest(Body):
     delivery_method: DeliveryMethod
     lines: list[LineBody] = Field(min_length=1, max_length=MAX_LINES)
     destination: DestinationBody
+    promised_date: date | None = Field(
+        default=None,
+        description="The delivery date promised to the customer: rules with a promise tolerance"
+        " leave out locations that would deliver later.",
+    )
 
     def requested_lines(self) -> list[RequestedLine]:
         return [RequestedLine(line.line_id, line.sku, line.quantity) for line in self.lines]
