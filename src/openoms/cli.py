@@ -98,6 +98,7 @@ def serve(
         port=port,
         workers=workers,
         log_level="warning",
+        access_log=False,  # one line per request costs more than an availability read
     )
 
 
