@@ -8,7 +8,7 @@ from typing import Any
 from openoms.db.uow import Database
 from openoms.domain.carriers import ServiceLevel
 from openoms.domain.network import GeoPoint
-from openoms.domain.profiles import DeliveryMethod, installed_criteria
+from openoms.domain.profiles import DeliveryMethod, installed_criteria, parse_profile
 from openoms.domain.shipping import Destination
 from openoms.services import catalog
 from openoms.services.sourcing import RequestedLine, plan_basket
@@ -96,3 +96,19 @@ def test_shipping_origins_are_shared_within_a_minute_and_never_earlier_than_now(
     assert first.now == MORNING + timedelta(minutes=1)
     assert view.origins(ServiceLevel.STANDARD, during + timedelta(seconds=30)) is first
     assert view.origins(ServiceLevel.STANDARD, MORNING).now == MORNING
+
+
+def test_a_rule_with_a_radius_is_offered_only_the_locations_within_its_latitude_band(
+    world: World,
+) -> None:
+    ready(world)
+    view = view_of(world.db)
+    view.refresh()
+    document = {"code": "p", "name": "P", "channel": "web", "delivery_method": "click_collect"}
+    rule_doc = {"name": "shelf", "filters": {"kinds": ["store"], "max_distance_km": 0.5}}
+    rule = parse_profile({**document, "rules": [rule_doc]}).rules[0]
+    here = GeoPoint(48.85, 2.35)  # where ready() puts every location
+    assert {at.code for at in view.admitted(rule, near=here)} == {"ST1", "ST2"}
+    assert list(view.admitted(rule, near=GeoPoint(48.854, 2.35))) != []  # 0.45 km north
+    assert list(view.admitted(rule, near=GeoPoint(48.86, 2.35))) == []  # 1.1 km north
+    assert {at.code for at in view.admitted(rule)} == {"ST1", "ST2"}

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 
 from openoms.domain.carriers import CarrierService, ServiceLevel
 from openoms.domain.catalog import Sku
-from openoms.domain.network import Location, great_circle_km, latitude_gap_km
+from openoms.domain.network import Location, great_circle_km
 from openoms.domain.profiles import (
     BasketLine,
     CriteriaRegistry,
@@ -345,10 +345,8 @@ def _facts(context: _Context, rule: ProfileRule) -> list[LocationFacts]:
     if context.explain:
         locations: Sequence[Location] = context.view.locations
     else:
-        locations = [at for at in context.view.admitted(rule) if at.code in stock]
-        limit = rule.filters.max_distance_km
-        if limit is not None:  # the distance filter would refuse these anyway
-            locations = [at for at in locations if latitude_gap_km(at.point, point) <= limit]
+        near = context.view.admitted(rule, near=point)
+        locations = [at for at in near if at.code in stock]
     dates = _delivery_dates(context, locations) if _checks_promise(context, rule) else {}
     return [
         LocationFacts(

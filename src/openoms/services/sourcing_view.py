@@ -17,8 +17,11 @@ most a minute later than it could be, never sooner.
 
 from __future__ import annotations
 
+import math
 import threading
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from openoms.db.repositories import profiles as profiles_repo
@@ -26,7 +29,7 @@ from openoms.db.repositories import skus as skus_repo
 from openoms.db.uow import Database
 from openoms.domain.carriers import CarrierService, ServiceLevel, demo_carrier_services
 from openoms.domain.catalog import Sku
-from openoms.domain.network import Location
+from openoms.domain.network import EARTH_RADIUS_KM, GeoPoint, Location
 from openoms.domain.profiles import (
     CriteriaRegistry,
     DeliveryMethod,
@@ -41,6 +44,23 @@ from openoms.errors import FieldError, InvalidInput, NotFound
 from openoms.services.availability import AvailabilityIndex
 
 MAX_CACHED_SKUS = 200_000
+KM_PER_DEGREE_OF_LATITUDE = math.radians(EARTH_RADIUS_KM)
+
+
+@dataclass(frozen=True, slots=True)
+class _Admitted:
+    """A rule's admitted locations, and the same sorted by latitude for distance bands."""
+
+    rule: ProfileRule
+    locations: tuple[Location, ...]
+    by_latitude: tuple[Location, ...]
+    latitudes: tuple[float, ...]
+
+    @classmethod
+    def of(cls, rule: ProfileRule, locations: Sequence[Location]) -> _Admitted:
+        ordered = sorted(locations, key=lambda at: (at.point.latitude, at.code))
+        latitudes = tuple(at.point.latitude for at in ordered)
+        return cls(rule, tuple(locations), tuple(ordered), latitudes)
 
 
 class SourcingView:
@@ -64,7 +84,7 @@ class SourcingView:
         self._skus: dict[str, Sku] = {}
         self._histories: dict[tuple[str, DeliveryMethod], tuple[ProfileHistory, ...]] = {}
         self._origins: dict[tuple[ServiceLevel, datetime], ShippingOrigins] = {}
-        self._admitted: dict[int, tuple[ProfileRule, tuple[Location, ...]]] = {}
+        self._admitted: dict[int, _Admitted] = {}
 
     def refresh(self) -> None:
         """Catch up with the database; drop the cache if the configuration changed."""
@@ -134,15 +154,25 @@ class SourcingView:
                 return live.profile
         raise NotFound("sourcing profile", f"{channel}/{method.value}")
 
-    def admitted(self, rule: ProfileRule) -> tuple[Location, ...]:
+    def admitted(self, rule: ProfileRule, near: GeoPoint | None = None) -> Sequence[Location]:
         """The locations the rule's filters on the location alone let through (kind,
-        capability, tags, active): the same for every basket until the network changes."""
+        capability, tags, active): the same for every basket until the network changes.
+
+        With `near` and a rule that has a maximum distance, only those whose latitude is within
+        that distance of `near` (a band found by bisection): the others are too far anyway.
+        """
         found = self._admitted.get(id(rule))
-        if found is None or found[0] is not rule:
-            found = (rule, tuple(at for at in self.locations if admits_location(rule, at)))
+        if found is None or found.rule is not rule:
+            found = _Admitted.of(rule, [at for at in self.locations if admits_location(rule, at)])
             with self._lock:
                 self._admitted[id(rule)] = found
-        return found[1]
+        limit = rule.filters.max_distance_km
+        if near is None or limit is None:
+            return found.locations
+        band = limit / KM_PER_DEGREE_OF_LATITUDE + 1e-9
+        start = bisect_left(found.latitudes, near.latitude - band)
+        end = bisect_right(found.latitudes, near.latitude + band)
+        return found.by_latitude[start:end]
 
     def origins(self, level: ServiceLevel, now: datetime) -> ShippingOrigins:
         """Ready and leaving times of every location for `level`, shared within `now`'s minute."""
