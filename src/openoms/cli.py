@@ -22,8 +22,8 @@ from rich.table import Table
 from openoms import importing
 from openoms.config import Settings
 from openoms.db.uow import Database
-from openoms.errors import InvalidInput, OmsError
-from openoms.services import catalog, keys, network
+from openoms.errors import FieldError, InvalidInput, OmsError
+from openoms.services import catalog, keys, network, profiles
 from openoms.services.keys import Role
 
 app = typer.Typer(help="openoms: an omnichannel Order Management System.", no_args_is_help=True)
@@ -56,6 +56,16 @@ def _fail(error: OmsError) -> None:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _instant(field: str, text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as error:
+        raise InvalidInput([FieldError(field, f"not an ISO 8601 time: {text!r}")]) from error
+    if moment.tzinfo is None:
+        raise InvalidInput([FieldError(field, "give a time zone offset, e.g. +01:00")])
+    return moment
 
 
 @db_app.command("upgrade")
@@ -206,6 +216,37 @@ def import_skus(path: Annotated[Path, typer.Argument(exists=True, dir_okay=False
         _fail(error)
         return
     console.print(f"{count} skus imported")
+
+
+@import_app.command("profiles")
+def import_profiles(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+    publish: Annotated[bool, typer.Option(help="Publish each draft (now, or --at).")] = False,
+    at: Annotated[
+        str | None,
+        typer.Option(help="When the published drafts go live, ISO 8601 with an offset."),
+    ] = None,
+) -> None:
+    """Sourcing profiles from a .json file: one document or a list; each becomes a new draft."""
+    from openoms.domain.profiles import installed_criteria  # noqa: PLC0415 - entry points
+
+    db, now, criteria = _database(), _now(), installed_criteria()
+    try:
+        live_at = _instant("at", at) if at else None
+        documents = importing.read_profiles(path)
+        for document in documents:
+            draft = profiles.save_draft(db, document, criteria, now)
+            state = draft.state
+            if publish:
+                live = profiles.publish_version(
+                    db, draft.code, draft.number, at=live_at, criteria=criteria, now=now
+                )
+                state = live.state
+            console.print(f"{draft.code} version {draft.number}: {state}")
+    except OmsError as error:
+        _fail(error)
+        return
+    console.print(f"{len(documents)} profiles imported")
 
 
 @import_app.command("stock")

@@ -96,6 +96,19 @@ def read_skus(path: Path) -> list[Sku]:
     ]
 
 
+def read_profiles(path: Path) -> list[dict[str, Any]]:
+    """Sourcing profile documents from a .json file: one object, or a list of them."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InvalidInput([FieldError("file", f"not JSON: {error}")]) from error
+    documents = data if isinstance(data, list) else [data]
+    for i, document in enumerate(documents):
+        if not isinstance(document, dict):
+            raise InvalidInput([FieldError(f"[{i}]", "a profile is a JSON object")])
+    return documents
+
+
 def _integers(record: dict[str, Any], fields: set[str]) -> dict[str, Any]:
     """CSV cells are text and the API's integer fields are strict: convert the integer ones."""
     out = dict(record)

@@ -127,3 +127,31 @@ def test_a_bad_stock_file_stops_at_its_line(server: Server, tmp_path: Path) -> N
     result = server.oms("import", "stock", str(stock_file))
     assert result.returncode == 2
     assert "line 2: on_hand" in result.stderr
+
+
+def test_profiles_import_from_a_file_and_go_live_when_published(
+    server: Server, tmp_path: Path
+) -> None:
+    document = {
+        "code": "web-home",
+        "name": "Web home",
+        "channel": "web",
+        "delivery_method": "home_standard",
+        "price": {"amount": 450, "currency": "EUR", "free_from": 6000},
+        "rules": [{"name": "warehouses", "filters": {"kinds": ["warehouse"]}}],
+    }
+    profile_file = tmp_path / "profiles.json"
+    profile_file.write_text(json.dumps([document]))
+    result = server.oms("import", "profiles", str(profile_file), "--publish")
+    assert result.returncode == 0, result.stderr
+    assert "web-home version 1: live" in result.stderr
+    with server.client() as http:
+        answer = http.get("/v1/profiles/web-home")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["live"]["profile"]["price"]["amount"] == 450
+
+    document["rules"] = [{"name": "bad", "filters": {"kinds": ["shop"]}}]
+    profile_file.write_text(json.dumps(document))
+    result = server.oms("import", "profiles", str(profile_file))
+    assert result.returncode == 2
+    assert "rules[0].filters.kinds[0]" in result.stderr
