@@ -146,9 +146,9 @@ def test_profiles_import_from_a_file_and_go_live_when_published(
     assert result.returncode == 0, result.stderr
     assert "web-home version 1: live" in result.stderr
     with server.client() as http:
-        answer = http.get("/v1/profiles/web-home")
+        answer = http.get("/v1/profiles/web-home", headers=server.admin)
     assert answer.status_code == 200, answer.text
-    assert answer.json()["live"]["profile"]["price"]["amount"] == 450
+    assert answer.json()["live"]["document"]["price"]["amount"] == 450
 
     document["rules"] = [{"name": "bad", "filters": {"kinds": ["shop"]}}]
     profile_file.write_text(json.dumps(document))
