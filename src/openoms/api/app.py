@@ -12,8 +12,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from openoms import __version__
 from openoms.api import errors
 from openoms.api.routes import (
+    carriers,
     channels,
     events,
+    fulfilments,
     keys,
     locations,
     orders,
@@ -107,6 +109,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         promise,
         keys,
         orders,
+        fulfilments,
+        carriers,
         events,
     ):
         app.include_router(module.router)

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -272,4 +273,46 @@ events = Table(
     Column("payload", json_type(), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Index(None, "stamp", "seq"),
+)
+
+parcels = Table(
+    "parcels",
+    metadata,
+    # What a shipped fulfilment left in; the carrier's tracking events find it by its number.
+    Column("tracking_number", String(CODE), primary_key=True),
+    Column("fulfilment_id", String(ID), ForeignKey("fulfilments.id"), nullable=False),
+    Column("carrier_service", String(CODE), nullable=False),
+    Column("weight_g", Integer(), nullable=False),
+    # shipped, then the carrier's latest: in_transit, exception; delivered is final.
+    Column("status", String(20), nullable=False),
+    Column("status_at", UTCDateTime(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    CheckConstraint("weight_g > 0", name="weight_positive"),
+    Index(None, "fulfilment_id"),
+)
+
+tracking_events = Table(
+    "tracking_events",
+    metadata,
+    # Every carrier event received, once: a replay finds its row and changes nothing.
+    Column(
+        "tracking_number",
+        String(CODE),
+        ForeignKey("parcels.tracking_number"),
+        primary_key=True,
+    ),
+    Column("status", String(20), primary_key=True),
+    Column("at", UTCDateTime(), primary_key=True),
+    Column("received_at", UTCDateTime(), nullable=False),
+)
+
+location_closures = Table(
+    "location_closures",
+    metadata,
+    # A store that rejected for want of capacity takes no new offer for the rest of its local
+    # day: re-routes leave it out while (location, its local date) is here.
+    Column("location_code", String(CODE), ForeignKey("locations.code"), primary_key=True),
+    Column("day", Date(), primary_key=True),
+    Column("reason", String(40), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
 )

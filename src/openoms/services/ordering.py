@@ -811,3 +811,8 @@ def _view(rows: repo.OrderRows) -> OrderView:
             DecisionView(d.seq, d.outcome, d.record, d.created_at) for d in rows.decisions
         ),
     )
+
+
+def order_view(rows: repo.OrderRows) -> OrderView:
+    """The order as the API shows it, for a service that changed it in its own transaction."""
+    return _view(rows)
