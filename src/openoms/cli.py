@@ -155,12 +155,20 @@ def keys_create(
     role: Annotated[Role, typer.Option(help="admin, channel, store or carrier.")],
     name: Annotated[str, typer.Option(help="Who or what uses it.")] = "",
     location: Annotated[str | None, typer.Option(help="The store a store key acts for.")] = None,
+    channel: Annotated[
+        str | None, typer.Option(help="The one channel a channel key acts for (default: any).")
+    ] = None,
     quiet: Annotated[bool, typer.Option(help="Print the secret only.")] = False,
 ) -> None:
     """Make a key; its secret is printed once and never stored."""
     try:
         made = keys.create_key(
-            _database(), name=name or role.value, role=role, location=location, now=_now()
+            _database(),
+            name=name or role.value,
+            role=role,
+            location=location,
+            channel=channel,
+            now=_now(),
         )
     except OmsError as error:
         _fail(error)

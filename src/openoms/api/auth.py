@@ -42,6 +42,14 @@ def check_location_scope(caller: Principal, location: str, field: str | None = N
         )
 
 
+def check_channel_scope(caller: Principal, channel: str, field: str | None = None) -> None:
+    """A channel key scoped to a channel acts for that channel only."""
+    if caller.role is Role.CHANNEL and caller.channel is not None and caller.channel != channel:
+        raise Forbidden(
+            f"this key acts for channel {caller.channel!r}, not {channel!r}", field=field
+        )
+
+
 Admin = Annotated[Principal, Depends(allow())]
 Reader = Annotated[Principal, Depends(allow(Role.CHANNEL, Role.STORE, Role.CARRIER))]
 Seller = Annotated[Principal, Depends(allow(Role.CHANNEL, Role.STORE))]

@@ -141,6 +141,8 @@ api_keys = Table(
     Column("name", String(200), nullable=False),
     Column("role", String(20), nullable=False),
     Column("location_code", String(CODE), ForeignKey("locations.code"), nullable=True),
+    # A channel key may be scoped to one channel (None: every channel, as before 0005).
+    Column("channel", String(CODE), nullable=True),
     Column("key_hash", String(64), nullable=False, unique=True),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("revoked_at", UTCDateTime(), nullable=True),

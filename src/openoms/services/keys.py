@@ -13,7 +13,9 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
+from sqlalchemy import Row
 from uuid6 import uuid7
 
 from openoms.db.repositories import keys as repo
@@ -38,6 +40,8 @@ class Principal:
     name: str
     role: Role
     location: str | None
+    channel: str | None = None
+    """A channel key scoped to one channel acts for it only; None: every channel."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +55,16 @@ def hash_key(secret: str) -> str:
 
 
 def create_key(
-    db: Database, *, name: str, role: Role, location: str | None, now: datetime
+    db: Database,
+    *,
+    name: str,
+    role: Role,
+    location: str | None,
+    now: datetime,
+    channel: str | None = None,
 ) -> CreatedKey:
+    if channel and role is not Role.CHANNEL:
+        raise InvalidInput([FieldError("channel", "only channel keys are scoped to a channel")])
     if role is Role.STORE and not location:
         raise InvalidInput([FieldError("location", "a store key is scoped to one location")])
     if role is not Role.STORE and location:
@@ -68,19 +80,17 @@ def create_key(
             name=name,
             role=role.value,
             location_code=location,
+            channel=channel,
             key_hash=hash_key(secret),
             now=now,
         )
         uow.commit()
-    return CreatedKey(Principal(key_id, name, role, location), secret)
+    return CreatedKey(Principal(key_id, name, role, location, channel), secret)
 
 
 def list_keys(db: Database) -> list[tuple[Principal, datetime, datetime | None]]:
     with db.read() as conn:
-        return [
-            (Principal(r.id, r.name, Role(r.role), r.location_code), r.created_at, r.revoked_at)
-            for r in repo.all_keys(conn)
-        ]
+        return [(_principal(r), r.created_at, r.revoked_at) for r in repo.all_keys(conn)]
 
 
 def revoke_key(db: Database, key_id: str, now: datetime) -> None:
@@ -119,9 +129,13 @@ class KeyRing:
     def _load(self, digest: str) -> Principal | None:
         with self._db.read() as conn:
             row = repo.by_hash(conn, digest)
-        principal = Principal(row.id, row.name, Role(row.role), row.location_code) if row else None
+        principal = _principal(row) if row else None
         with self._lock:
             if len(self._cache) > 10_000:
                 self._cache.clear()
             self._cache[digest] = (time.monotonic() + self._ttl, principal)
         return principal
+
+
+def _principal(row: Row[Any]) -> Principal:
+    return Principal(row.id, row.name, Role(row.role), row.location_code, row.channel)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from openoms.api.auth import Admin, Seller
+from openoms.api.auth import Admin, Seller, check_channel_scope
 from openoms.api.deps import CodePath, CursorQuery, DatabaseDep, IndexDep, NowDep
 from openoms.api.schemas.availability import (
     AvailabilityBody,
@@ -59,20 +59,22 @@ def put_channel(
 async def sku_availability(
     code: CodePath,
     sku: CodePath,
-    _: Seller,
+    caller: Seller,
     index: IndexDep,
     locations: Annotated[bool, Query(description="Include the per-location breakdown.")] = False,
 ) -> AvailabilityBody:
     """What the channel may sell of one sku now."""
+    check_channel_scope(caller, code)
     found = availability.sku_availability(index, code, sku, detail=locations)
     return AvailabilityBody.of(found, detail=locations)
 
 
 @router.post("/{code}/availability")
 async def skus_availability(
-    code: CodePath, body: AvailabilityQuery, _: Seller, index: IndexDep
+    code: CodePath, body: AvailabilityQuery, caller: Seller, index: IndexDep
 ) -> AvailabilityList:
     """What the channel may sell of up to 500 skus at once (a query: nothing is written)."""
+    check_channel_scope(caller, code)
     found = availability.skus_availability(index, code, body.skus, detail=body.locations)
     return AvailabilityList(items=[AvailabilityBody.of(a, detail=body.locations) for a in found])
 
@@ -80,7 +82,8 @@ async def skus_availability(
 @router.get("/{code}/changes")
 def availability_changes(
     code: CodePath,
-    _: Seller,
+    *,
+    caller: Seller,
     db: DatabaseDep,
     index: IndexDep,
     since: CursorQuery = None,
@@ -88,6 +91,7 @@ def availability_changes(
 ) -> ChangesBody:
     """Skus whose availability on this channel may have changed since the cursor, each with
     its availability now. Start without `since`; keep the `next_cursor` for the next call."""
+    check_channel_scope(caller, code)
     page = availability.availability_changes(db, index, code, since=since, limit=limit)
     return ChangesBody(
         items=[AvailabilityBody.of(a, detail=False) for a in page.items],

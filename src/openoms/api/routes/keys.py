@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from openoms.api.auth import Admin
 from openoms.api.deps import DatabaseDep, NowDep
@@ -21,6 +21,9 @@ class KeyRequest(Body):
     name: Name
     role: Role
     location: Code | None = None
+    channel: Code | None = Field(
+        default=None, description="A channel key acts for this channel only (default: any)."
+    )
 
 
 class KeyBody(BaseModel):
@@ -28,6 +31,7 @@ class KeyBody(BaseModel):
     name: str
     role: Role
     location: str | None
+    channel: str | None = None
     created_at: datetime | None = None
     revoked_at: datetime | None = None
     secret: str | None = None
@@ -36,13 +40,16 @@ class KeyBody(BaseModel):
 @router.post("", status_code=201)
 def create_key(body: KeyRequest, _: Admin, db: DatabaseDep, now: NowDep) -> KeyBody:
     """The secret is in this answer only: it is not stored."""
-    made = keys.create_key(db, name=body.name, role=body.role, location=body.location, now=now)
+    made = keys.create_key(
+        db, name=body.name, role=body.role, location=body.location, channel=body.channel, now=now
+    )
     p = made.principal
     return KeyBody(
         id=p.key_id,
         name=p.name,
         role=p.role,
         location=p.location,
+        channel=p.channel,
         created_at=now,
         secret=made.secret,
     )
@@ -56,6 +63,7 @@ def list_keys(_: Admin, db: DatabaseDep) -> list[KeyBody]:
             name=p.name,
             role=p.role,
             location=p.location,
+            channel=p.channel,
             created_at=created,
             revoked_at=revoked,
         )

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 
-from openoms.api.auth import Seller, allow
+from openoms.api.auth import Seller, allow, check_channel_scope
 from openoms.api.deps import CodePath, CursorQuery, DatabaseDep, LimitQuery, NowDep, SourcingViewDep
 from openoms.api.schemas.common import Page
 from openoms.api.schemas.orders import (
@@ -19,6 +19,7 @@ from openoms.api.schemas.orders import (
 from openoms.api.schemas.sourcing import DecisionBody
 from openoms.domain.fulfilments import Actor
 from openoms.domain.orders import OrderStatus
+from openoms.errors import NotFound
 from openoms.services import ordering
 from openoms.services.keys import Principal, Role
 from openoms.services.sourcing import SourcingResult
@@ -41,6 +42,13 @@ def _scope(caller: Principal) -> str | None:
     return caller.location if caller.role is Role.STORE else None
 
 
+def _visible(caller: Principal, order: ordering.OrderView) -> ordering.OrderView:
+    """A key scoped to a channel does not see another channel's orders: as if there were none."""
+    if caller.role is Role.CHANNEL and caller.channel not in (None, order.summary.channel):
+        raise NotFound("order", order.summary.id)
+    return order
+
+
 @router.post(
     "",
     status_code=201,
@@ -50,7 +58,7 @@ def place_order(
     body: OrderRequestBody,
     key: IdempotencyHeader,
     *,
-    _: Channel,
+    caller: Channel,
     response: Response,
     db: DatabaseDep,
     view: SourcingViewDep,
@@ -62,6 +70,7 @@ def place_order(
     order is accepted all the same (a backorder). The same `Idempotency-Key` and body again
     answer the first order with 200 and create nothing; another body with a used key is a 409.
     """
+    check_channel_scope(caller, body.channel, "channel")
     placed = ordering.place_order(db, view, body.to_request(key), now=now, record=decision_record)
     if not placed.created:
         response.status_code = 200
@@ -80,6 +89,9 @@ def list_orders(
     limit: LimitQuery = 100,
 ) -> Page[OrderSummaryBody]:
     """Oldest first; `after` is the `next_cursor` of the previous page."""
+    if caller.role is Role.CHANNEL and caller.channel is not None:
+        check_channel_scope(caller, channel or caller.channel, "channel")
+        channel = caller.channel
     found = ordering.list_orders(
         db, channel=channel, status=status, location=_scope(caller), after=after, limit=limit
     )
@@ -90,7 +102,8 @@ def list_orders(
 @router.get("/{order_id}")
 def get_order(order_id: CodePath, caller: Seller, db: DatabaseDep) -> OrderBody:
     """The order, its lines with where each unit stands, its fulfilments, its decisions."""
-    return OrderBody.of_order(ordering.get_order(db, order_id, location=_scope(caller)))
+    order = ordering.get_order(db, order_id, location=_scope(caller))
+    return OrderBody.of_order(_visible(caller, order))
 
 
 @router.post("/{order_id}/cancel")
@@ -106,6 +119,7 @@ def cancel_order(
     Units that left their location (shipped, in transfer, delivered) cannot be cancelled:
     the request is refused with 409 and nothing changes.
     """
+    _visible(caller, ordering.get_order(db, order_id))
     actor = Actor.ADMIN if caller.role is Role.ADMIN else Actor.CHANNEL
     lines = body.to_lines() if body is not None else None
     return OrderBody.of_order(ordering.cancel_order(db, order_id, lines, actor=actor, now=now))

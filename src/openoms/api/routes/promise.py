@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from openoms.api.auth import Seller
+from openoms.api.auth import Seller, check_channel_scope
 from openoms.api.deps import NowDep, SourcingViewDep
 from openoms.api.schemas.promise import (
     ProductPromiseBody,
@@ -23,13 +23,14 @@ router = APIRouter(prefix="/v1/promise", tags=["promise"])
 
 @router.post("")
 async def promise_basket(
-    body: PromiseRequest, _: Seller, view: SourcingViewDep, now: NowDep
+    body: PromiseRequest, caller: Seller, view: SourcingViewDep, now: NowDep
 ) -> PromiseBody:
     """Every delivery option of the basket, with its price, date, carbon and plan.
 
     A method that cannot serve (no live profile, no plan, a store closed) is listed in
     `unavailable` with the reason, not an error. Nothing is reserved.
     """
+    check_channel_scope(caller, body.channel, "channel")
     result = promise.promise(
         view,
         channel=body.channel,
@@ -44,9 +45,10 @@ async def promise_basket(
 
 @router.post("/product")
 async def promise_product(
-    body: ProductPromiseRequest, _: Seller, view: SourcingViewDep, now: NowDep
+    body: ProductPromiseRequest, caller: Seller, view: SourcingViewDep, now: NowDep
 ) -> ProductPromiseBody:
     """One unit delivered home: the earliest window and the minutes left to order for it."""
+    check_channel_scope(caller, body.channel, "channel")
     result = promise.promise_product(
         view,
         channel=body.channel,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from openoms.api.auth import Seller
+from openoms.api.auth import Seller, check_channel_scope
 from openoms.api.deps import NowDep, SourcingViewDep
 from openoms.api.schemas.sourcing import DecisionBody, PlanRequest, ScoreBody, ScoreRequest
 from openoms.domain.sourcing import Allocation
@@ -14,12 +14,15 @@ router = APIRouter(prefix="/v1/sourcing", tags=["sourcing"])
 
 
 @router.post("/plan")
-def plan_basket(body: PlanRequest, _: Seller, view: SourcingViewDep, now: NowDep) -> DecisionBody:
+def plan_basket(
+    body: PlanRequest, caller: Seller, view: SourcingViewDep, now: NowDep
+) -> DecisionBody:
     """The plan the live profile's rules choose for the basket, with its decision record.
 
     A dry run: nothing is reserved. No plan under any rule is an answer, not an error: `plan`
     is null and `shortfall` names what was missing.
     """
+    check_channel_scope(caller, body.channel, "channel")
     result = sourcing.plan_basket(
         view,
         channel=body.channel,
@@ -33,8 +36,9 @@ def plan_basket(body: PlanRequest, _: Seller, view: SourcingViewDep, now: NowDep
 
 
 @router.post("/score")
-def score_plan(body: ScoreRequest, _: Seller, view: SourcingViewDep, now: NowDep) -> ScoreBody:
+def score_plan(body: ScoreRequest, caller: Seller, view: SourcingViewDep, now: NowDep) -> ScoreBody:
     """Weigh a plan given by the caller with the rule's objective, and name what it breaks."""
+    check_channel_scope(caller, body.channel, "channel")
     result = sourcing.score_plan(
         view,
         channel=body.channel,

@@ -19,6 +19,7 @@ def insert(
     location_code: str | None,
     key_hash: str,
     now: datetime,
+    channel: str | None = None,
 ) -> None:
     conn.execute(
         api_keys.insert().values(
@@ -26,6 +27,7 @@ def insert(
             name=name,
             role=role,
             location_code=location_code,
+            channel=channel,
             key_hash=key_hash,
             created_at=now,
         )
