@@ -20,7 +20,7 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -59,7 +59,13 @@ from openoms.domain.profiles import DeliveryMethod, OfferMode
 from openoms.domain.shipping import Destination
 from openoms.domain.sourcing import Plan
 from openoms.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
-from openoms.services.sourcing import RequestedLine, SourcingResult, plan_basket
+from openoms.services.sourcing import (
+    BasketStock,
+    RequestedLine,
+    SourcingResult,
+    plan_basket,
+    read_basket,
+)
 from openoms.services.sourcing_view import SourcingView
 
 MAX_ATTEMPTS = 3
@@ -201,26 +207,35 @@ def place_order(
     now: datetime,
     record: DecisionRecorder,
 ) -> Placed:
-    """Source, allocate and save an order; the same key and body again answer the first order."""
-    replay = _replay(db, request)
-    if replay is not None:
+    """Source, allocate and save an order; the same key and body again answer the first order.
+
+    A retry is not looked up before sourcing (a read transaction per order for the rare
+    retry): the order's insert meets the unique (channel, idempotency key) first thing in the
+    write, and the first order is answered from there; a retry that would now be refused
+    (its pickup store closed since, say) is looked up before the refusal is answered.
+    """
+    try:
+        destination = _destination(view, request)
+        lost: list[tuple[str, SourcingResult]] = []
+        for _ in range(MAX_ATTEMPTS):
+            sourcing = _source(view, request, destination, now)
+            try:
+                return _save(db, view, request, sourcing, lost, now=now, record=record)
+            except _RaceLost:
+                lost += [("race_lost", result) for _, result in sourcing.results]
+                view.index.mark_stale()
+        given_up = _Sourcing((), None, None, CONTENTION)
+        return _save(db, view, request, given_up, lost, now=now, record=record)
+    except IntegrityError:
+        replay = _replay(db, request)  # the same key, placed before or meanwhile
+        if replay is None:
+            raise
         return replay
-    destination = _destination(view, request)
-    lost: list[tuple[str, SourcingResult]] = []
-    for _ in range(MAX_ATTEMPTS):
-        sourcing = _source(view, request, destination, now)
-        try:
-            return _save(db, view, request, sourcing, lost, now=now, record=record)
-        except _RaceLost:
-            lost += [("race_lost", result) for _, result in sourcing.results]
-            view.index.mark_stale()
-        except IntegrityError:
-            replay = _replay(db, request)  # the same key, placed meanwhile by another request
-            if replay is None:
-                raise
-            return replay
-    given_up = _Sourcing((), None, None, CONTENTION)
-    return _save(db, view, request, given_up, lost, now=now, record=record)
+    except (InvalidInput, Conflict, NotFound):
+        replay = _replay(db, request)
+        if replay is None:
+            raise
+        return replay
 
 
 def _replay(db: Database, request: OrderRequest) -> Placed | None:
@@ -269,7 +284,8 @@ def _source(
     view: SourcingView, request: OrderRequest, destination: Destination, now: datetime
 ) -> _Sourcing:
     """The plan for the whole basket; failing that, for what the locations hold of it."""
-    first = _plan(view, request, request.lines, destination, now)
+    basket = read_basket(view, request.lines)
+    first = _plan(view, request, request.lines, destination, now, basket=basket)
     if first.plan is not None:
         return _Sourcing((("allocated", first),), first.plan, first.rule, NO_STOCK)
     results: list[tuple[str, SourcingResult]] = [("shortfall", first)]
@@ -284,7 +300,7 @@ def _source(
         if not missing or not reduced or reduced in tried:
             continue
         tried.add(reduced)
-        again = _plan(view, request, reduced, destination, now)
+        again = _plan(view, request, reduced, destination, now, basket=basket)
         results.append(("allocated" if again.plan else "shortfall", again))
         if again.plan is not None:
             return _Sourcing(tuple(results), again.plan, again.rule, NO_STOCK)
@@ -300,9 +316,15 @@ def _plan(
     lines: Sequence[RequestedLine],
     destination: Destination,
     now: datetime,
+    *,
+    basket: BasketStock,
 ) -> SourcingResult:
+    """With its decision record (runners-up included), whose exclusions are kept for the
+    locations that hold some of the basket only: the others (most of the network, under each
+    rule tried) could serve no plan, and writing why for each, with every order, cost more
+    than all the rest of placing it. The record keeps the API's shape (`DecisionBody`)."""
     try:
-        return plan_basket(
+        result = plan_basket(
             view,
             channel=request.channel,
             method=request.method,
@@ -310,10 +332,13 @@ def _plan(
             destination=destination,
             now=now,
             explain=True,
+            basket=basket,
         )
     except NotFound as error:
         message = f"no live sourcing profile for channel {request.channel!r}: {error.detail}"
         raise InvalidInput([FieldError("delivery_method", message, "no_profile")]) from error
+    held = basket.stock
+    return replace(result, excluded=tuple(e for e in result.excluded if e.location in held))
 
 
 def _save(
@@ -367,24 +392,27 @@ def _save(
         "created_at": now,
         "updated_at": now,
     }
+    history = [(outcome, record(result)) for outcome, result in [*lost, *sourcing.results]]
+    events = _placed_events(order, lines, placed)
     with db.write() as uow:
         conn = uow.conn
-        if not existing_codes(conn, channels, [request.channel]):
+        if not _known_channel(view, conn, request.channel):
             message = f"unknown channel {request.channel!r}"
             raise InvalidInput([FieldError("channel", message, "unknown")])
         stamp = changes.stamp(conn)
         repo.insert_order(conn, order, lines, placed.fulfilments, placed.allocations)
+        decisions = repo.add_decisions(conn, order_id, history, now, start=1)
+        events_repo.append(conn, events, stamp, now)
+        stock_changes.record(conn, sorted(wanted), stamp, now)
+        # Last, so that the positions' row locks are held for these statements and the commit
+        # only: every other order of these skus at these locations waits on them.
         for (location, sku), units in sorted(wanted.items()):
             if not repo.reserve(conn, location, sku, units):
                 raise _RaceLost(location, sku)
-        stock_changes.record(conn, sorted(wanted), stamp, now)
-        history = [(outcome, record(result)) for outcome, result in [*lost, *sourcing.results]]
-        repo.add_decisions(conn, order_id, history, now)
-        events_repo.append(conn, _placed_events(order, lines, placed), stamp, now)
-        rows = repo.load(conn, order_id)
-        assert rows is not None
-        saved = _view(rows)
         uow.commit()
+    saved = _view(
+        repo.OrderRows.of(order, lines, placed.fulfilments, placed.allocations, decisions)
+    )
     return Placed(saved, created=True)
 
 
@@ -393,6 +421,16 @@ class _PlacedRows:
     fulfilments: list[dict[str, Any]]
     allocations: list[dict[str, Any]]
     unallocated: dict[str, int]
+
+
+def _known_channel(view: SourcingView, conn: Connection, channel: str) -> bool:
+    """The index knows every channel as of its last catch-up (this request's); one created
+    since then is looked up."""
+    try:
+        view.index.compiled(channel)
+    except NotFound:
+        return bool(existing_codes(conn, channels, [channel]))
+    return True
 
 
 def _offer_mode(

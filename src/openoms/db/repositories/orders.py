@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 from sqlalchemy import Connection, Row, bindparam, select, update
 
@@ -66,6 +67,30 @@ class OrderRows:
     allocations: list[Row[Any]]
     decisions: list[Row[Any]]
 
+    @classmethod
+    def of(
+        cls,
+        order: Mapping[str, Any],
+        lines: Sequence[Mapping[str, Any]],
+        fulfilment_rows: Sequence[Mapping[str, Any]],
+        allocation_rows: Sequence[Mapping[str, Any]],
+        decision_rows: Sequence[Mapping[str, Any]],
+    ) -> OrderRows:
+        """The rows as `load` would read them back, from what was just inserted: a placed
+        order is answered without reading it again."""
+
+        def rows(found: Sequence[Mapping[str, Any]], *key: str) -> list[Any]:
+            ordered = sorted(found, key=lambda row: tuple(row[k] for k in key))
+            return [SimpleNamespace(**row) for row in ordered]
+
+        return cls(
+            order=cast(Any, SimpleNamespace(**order)),
+            lines=rows(lines, "position"),
+            fulfilments=rows(fulfilment_rows, "id"),
+            allocations=rows(allocation_rows, "fulfilment_id", "line_id"),
+            decisions=rows(decision_rows, "seq"),
+        )
+
 
 def find_by_key(conn: Connection, channel: str, key: str) -> tuple[str, str] | None:
     """(order id, request hash) of the order placed with this idempotency key, if any."""
@@ -91,12 +116,20 @@ def insert_order(
 
 
 def add_decisions(
-    conn: Connection, order_id: str, records: Sequence[tuple[str, Any]], now: datetime
-) -> None:
-    """Append (outcome, record) pairs to the order's decision history."""
-    d = decisions.c
-    last = conn.execute(select(d.seq).where(d.order_id == order_id).order_by(d.seq.desc())).first()
-    start = (last[0] if last else 0) + 1
+    conn: Connection,
+    order_id: str,
+    records: Sequence[tuple[str, Any]],
+    now: datetime,
+    *,
+    start: int | None = None,
+) -> list[dict[str, Any]]:
+    """Append (outcome, record) pairs to the order's decision history; `start`: the first
+    seq, when the caller knows it (1 for an order being placed). Returns the rows written."""
+    if start is None:
+        d = decisions.c
+        query = select(d.seq).where(d.order_id == order_id).order_by(d.seq.desc())
+        last = conn.execute(query).first()
+        start = (last[0] if last else 0) + 1
     rows = [
         {
             "order_id": order_id,
@@ -109,6 +142,7 @@ def add_decisions(
     ]
     if rows:
         conn.execute(decisions.insert(), rows)
+    return rows
 
 
 def load(conn: Connection, order_id: str, *, for_update: bool = False) -> OrderRows | None:
