@@ -31,11 +31,13 @@ import asyncio
 import json
 import os
 import random
+import re
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -52,6 +54,7 @@ from bench.promise import (
     Connection,
     Phase,
     destinations,
+    encode_get,
     free_port,
     percentile,
     prepare,
@@ -159,11 +162,62 @@ async def drive(
     return phase
 
 
+def server_pids(port: int) -> dict[int, int]:
+    """The process serving each established connection to `port`, by the client's port."""
+    listing = subprocess.run(
+        ["ss", "-tnpH", "state", "established", f"( sport = :{port} )"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    found = {}
+    for line in listing.splitlines():
+        pid = re.search(r"pid=(\d+)", line)
+        fields = line.split()
+        if pid and len(fields) >= 4:
+            found[int(fields[3].rsplit(":", 1)[1])] = int(pid.group(1))
+    return found
+
+
+async def balance(connections: list[Connection], port: int, secret: str, workers: int) -> str:
+    """Spread the keep-alive connections evenly over the API processes, as a load balancer
+    would: they share one listening socket, and one process may accept a burst of
+    connections alone. A connection on the busiest process is reopened until they are even."""
+    probe = encode_get("/healthz", port, secret)
+    for connection in connections:
+        await connection.request(probe)
+        await asyncio.sleep(0.01)
+    for _ in range(20 * len(connections)):
+        by_port = server_pids(port)
+        owner = {}
+        for connection in connections:
+            assert connection.writer is not None
+            owner[id(connection)] = by_port.get(connection.writer.get_extra_info("sockname")[1])
+        counts = Counter(owner.values())
+        if len(counts) >= workers and max(counts.values()) - min(counts.values()) <= 1:
+            break
+        busiest = counts.most_common(1)[0][0]
+        moved = next(c for c in connections if owner[id(c)] == busiest)
+        await moved.close()
+        await asyncio.sleep(0.02)
+        await moved.request(probe)
+    return ", ".join(f"{n} on pid {pid}" for pid, n in sorted(counts.items(), key=str))
+
+
 async def load_test(
-    port: int, secret: str, work: list[Order], *, concurrency: int, warm_up: float, seconds: float
+    port: int,
+    secret: str,
+    work: list[Order],
+    *,
+    concurrency: int,
+    workers: int,
+    warm_up: float,
+    seconds: float,
 ) -> Phase:
     connections = [Connection(port) for _ in range(concurrency)]
     try:
+        spread = await balance(connections, port, secret, workers)
+        print(f"{'':>18}  connections: {spread}")
         await drive(
             connections, work, port=port, secret=secret, run=f"warm-{uuid7()}", seconds=warm_up
         )
@@ -215,7 +269,15 @@ def place_orders(
     try:
         wait_ready(port, server)
         phase = run_loop(
-            load_test(port, secret, work, concurrency=concurrency, warm_up=warm_up, seconds=seconds)
+            load_test(
+                port,
+                secret,
+                work,
+                concurrency=concurrency,
+                workers=workers,
+                warm_up=warm_up,
+                seconds=seconds,
+            )
         )
     finally:
         server.terminate()
