@@ -15,33 +15,28 @@ a disagreement is a bug and rolls the transaction back.
 
 Units a store gives back (a reject, or a pick short of units) are sourced again with the
 order's profile, excluding that store and any store closed for the day, from stock read in the
-same transaction: new fulfilments and allocations, or a backorder with a reason, and a record
-in the order's decision history.
+same transaction (services/rerouting.py): new fulfilments and allocations, or a backorder with a
+reason, and a record in the order's decision history. Carrier tracking is services/tracking.py.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Connection, Row
 from sqlalchemy.exc import IntegrityError
-from uuid6 import uuid7
 
 from openoms.db import changes
-from openoms.db.repositories import events as events_repo
 from openoms.db.repositories import fulfilments as repo
 from openoms.db.repositories import orders as orders_repo
-from openoms.db.repositories import stock_changes
-from openoms.db.repositories.fulfilments import ParcelRow, TrackingRow, Units
-from openoms.db.tables import allocations, fulfilments
+from openoms.db.repositories.fulfilments import ParcelRow, Units
 from openoms.db.uow import Database
 from openoms.domain.fulfilments import (
-    INITIAL_STATUS,
     Actor,
     FulfilmentStatus,
     Holding,
@@ -51,30 +46,16 @@ from openoms.domain.fulfilments import (
     may_act,
     next_status,
 )
-from openoms.domain.network import GeoPoint
-from openoms.domain.orders import (
-    AllocatedAt,
-    Bucket,
-    Buckets,
-    OrderStatus,
-    ensure_conserved,
-    move,
-    place_for,
-)
-from openoms.domain.profiles import DeliveryMethod, OfferMode
-from openoms.domain.shipping import Destination
+from openoms.domain.orders import AllocatedAt, Bucket, OrderStatus, move, place_for
 from openoms.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from openoms.services.order_change import OrderChange, change_fields, finish_change, local_day
 from openoms.services.ordering import (
-    CONTENTION,
     MAX_ATTEMPTS,
-    NO_PLAN,
-    NO_STOCK,
     AllocationView,
     DecisionRecorder,
     FulfilmentView,
-    order_view,
 )
-from openoms.services.sourcing import BasketStock, RequestedLine, SourcingResult, plan_basket
+from openoms.services.rerouting import RaceLost, reroute_units
 from openoms.services.sourcing_view import SourcingView
 
 MISSING = "missing"
@@ -126,19 +107,6 @@ class DuplicateParcel(Conflict):
     title = "Tracking number already used"
 
 
-class UnknownParcels(NotFound):
-    """A tracking batch naming parcels we never shipped: refused whole, nothing applied."""
-
-    code = "unknown_parcel"
-
-    def __init__(self, tracking_numbers: Sequence[str]) -> None:
-        super().__init__("parcel", ", ".join(tracking_numbers))
-        self.tracking_numbers = tuple(tracking_numbers)
-        self.detail = (
-            f"unknown parcels: {', '.join(tracking_numbers)}; nothing of the batch was applied"
-        )
-
-
 @dataclass(frozen=True, slots=True)
 class Caller:
     actor: Actor
@@ -171,23 +139,6 @@ class Parcel:
 
 
 @dataclass(frozen=True, slots=True)
-class TrackingEvent:
-    tracking_number: str
-    status: TrackingStatus
-    at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class TrackingReport:
-    received: int
-    applied: int
-    replayed: int
-    """Received before: a replay changes nothing."""
-    delivered: tuple[str, ...]
-    """Fulfilments that these events moved to `delivered` (all their parcels arrived)."""
-
-
-@dataclass(frozen=True, slots=True)
 class _Context:
     view: SourcingView | None
     record: DecisionRecorder | None
@@ -195,55 +146,25 @@ class _Context:
     """False on the last attempt after lost races: given-back units wait as a backorder."""
 
 
-@dataclass
-class _Step:
+@dataclass(kw_only=True)
+class _Step(OrderChange):
     """One transition in one transaction: what it read and what it changed so far."""
 
-    conn: Connection
-    stamp: int
-    now: datetime
-    rows: orders_repo.OrderRows
     fulfilment: Row[Any]
     action: Transition
     before: FulfilmentStatus
     after: FulfilmentStatus
     context: _Context
-    buckets: dict[str, Buckets]
-    """Each line's buckets as the domain moved them: the rows must agree at the end."""
-    lines: dict[str, list[Any]]
-    """line id -> [unallocated, unallocated_reason, cancelled], written at the end."""
     units: dict[str, int] = field(default_factory=dict)
     """line id -> units of this fulfilment now."""
     released: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     """line id -> units given back by this step."""
-    touched: set[tuple[str, str]] = field(default_factory=set)
-    events: list[dict[str, Any]] = field(default_factory=list)
     payload: dict[str, Any] = field(default_factory=dict)
     """Extra fields of this transition's event."""
 
     @property
     def location(self) -> str:
         return str(self.fulfilment.location_code)
-
-    @property
-    def sku_of(self) -> dict[str, str]:
-        return {line.line_id: line.sku_code for line in self.rows.lines}
-
-    def event(self, kind: str, fulfilment_id: str | None, **payload: Any) -> None:
-        order_id = self.rows.order.id
-        body = {"order_id": order_id, **({"fulfilment_id": fulfilment_id} if fulfilment_id else {})}
-        self.events.append(
-            {
-                "order_id": order_id,
-                "fulfilment_id": fulfilment_id,
-                "type": kind,
-                "payload": {**body, **payload},
-            }
-        )
-
-
-class _RaceLost(Exception):
-    """A re-route's plan no longer fits a position: roll back and do it all again."""
 
 
 Change = Callable[[_Step], None]
@@ -468,7 +389,7 @@ def _run(
         try:
             with db.write() as uow:
                 conn = uow.conn
-                step = _begin(
+                step = begin_step(
                     conn, changes.stamp(conn), fulfilment_id, action, caller=caller, now=now
                 )
                 step.context = _Context(
@@ -476,14 +397,14 @@ def _run(
                 )
                 if before is not None:
                     before(step)
-                _transition(step)
+                apply_transition(step)
                 if after is not None:
                     after(step)
-                _finish(step)
+                finish_change(step)
                 detail = _detail(conn, _reread(conn, fulfilment_id))
                 uow.commit()
             return detail
-        except _RaceLost:
+        except RaceLost:
             if context.view is not None:
                 context.view.index.mark_stale()
         except IntegrityError as error:  # a tracking number taken meanwhile by another ship
@@ -499,7 +420,7 @@ def _reread(conn: Connection, fulfilment_id: str) -> Row[Any]:
     return row
 
 
-def _begin(
+def begin_step(
     conn: Connection,
     stamp: int,
     fulfilment_id: str,
@@ -521,27 +442,18 @@ def _begin(
         target = next_status(status, action)
     except IllegalTransition as error:
         raise TransitionRefused(error) from error
-    view = order_view(rows)
     return _Step(
-        conn=conn,
-        stamp=stamp,
-        now=now,
-        rows=rows,
+        **change_fields(conn, rows, now, stamp),
         fulfilment=fulfilment,
         action=action,
         before=status,
         after=target,
         context=_Context(None, None, reroute=False),
-        buckets={line.line_id: line.buckets for line in view.lines},
-        lines={
-            line.line_id: [line.unallocated, line.unallocated_reason, line.cancelled]
-            for line in rows.lines
-        },
         units={a.line_id: a.units for a in rows.allocations if a.fulfilment_id == fulfilment_id},
     )
 
 
-def _transition(step: _Step) -> None:
+def apply_transition(step: _Step) -> None:
     """The status change, its stock effect (from `holding`) and its buckets (with `move`)."""
     location = step.location
     source, target = place_for(step.before, location), place_for(step.after, location)
@@ -587,39 +499,22 @@ def _give_back(step: _Step, line_id: str, units: int, target: Any) -> None:
         step.released[line_id] += units
 
 
-def _finish(step: _Step) -> None:
-    """Write the lines, check the rows against the domain's buckets, save the order status."""
-    conn, order_id = step.conn, step.rows.order.id
-    for line in step.rows.lines:
-        unallocated, reason, cancelled = step.lines[line.line_id]
-        if (unallocated, reason, cancelled) != (
-            line.unallocated,
-            line.unallocated_reason,
-            line.cancelled,
-        ):
-            repo.set_line(
-                conn,
-                order_id,
-                line.line_id,
-                unallocated=unallocated,
-                reason=reason if unallocated else None,
-                cancelled=cancelled,
-            )
-    after = orders_repo.load(conn, order_id)
-    assert after is not None
-    view = order_view(after)
-    for seen in view.lines:
-        ensure_conserved(seen.quantity, seen.buckets)
-        if seen.buckets != step.buckets[seen.line_id]:
-            raise AssertionError(
-                f"line {seen.line_id}: rows say {seen.buckets}, moves {step.buckets[seen.line_id]}"
-            )
-    status = view.summary.status.value
-    orders_repo.set_order_status(conn, order_id, status, step.now)
-    for event in step.events:
-        event["payload"]["order_status"] = status
-    stock_changes.record(conn, sorted(step.touched), step.stamp, step.now)
-    events_repo.append(conn, step.events, step.stamp, step.now)
+def _reroute(step: _Step, units: Mapping[str, int], reason: str) -> None:
+    """The given-back units sourced again without this store."""
+    view, record = step.context.view, step.context.record
+    assert view is not None
+    assert record is not None
+    reroute_units(
+        step,
+        view=view,
+        record=record,
+        units_by_line=units,
+        exclude={step.location},
+        reason=reason,
+        from_fulfilment=step.fulfilment.id,
+        from_location=step.location,
+        plan=step.context.reroute,
+    )
 
 
 # --- pick short, parcels, reject -----------------------------------------------------------
@@ -674,7 +569,7 @@ def _add_parcels(step: _Step, parcels: Sequence[Parcel]) -> None:
 def _check_found(step: _Step, reason: RejectReason, found: Mapping[str, int] | None) -> None:
     step.payload["reason"] = reason.value
     if reason is RejectReason.NO_CAPACITY:
-        step.payload["closed_for"] = _local_day(
+        step.payload["closed_for"] = local_day(
             step.context.view, step.location, step.now
         ).isoformat()
     if reason is not RejectReason.OUT_OF_STOCK:
@@ -710,309 +605,5 @@ def _reject_effect(step: _Step, reason: RejectReason, found: Mapping[str, int]) 
             repo.write_off(step.conn, step.fulfilment.id, Units(location, sku, units), now=step.now)
             step.touched.add((location, sku))
     else:
-        day = _local_day(step.context.view, location, step.now)
+        day = local_day(step.context.view, location, step.now)
         repo.close_location(step.conn, location, day, reason.value, step.now)
-
-
-def _local_day(view: SourcingView | None, location: str, now: datetime) -> date:
-    known = view.location(location) if view is not None else None
-    return now.astimezone(known.zone).date() if known is not None else now.date()
-
-
-# --- re-routing ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Planned:
-    result: SourcingResult | None
-    outcomes: tuple[tuple[str, SourcingResult], ...]
-
-
-def _reroute(step: _Step, units: Mapping[str, int], reason: str) -> None:
-    """Source the given-back units again with the order's profile, without this store or a
-    store closed for the day; what no location can take waits on its line, with the reason."""
-    wanted = {line_id: n for line_id, n in units.items() if n}
-    if not wanted:
-        return
-    view, record = step.context.view, step.context.record
-    assert view is not None
-    assert record is not None
-    sku_of = step.sku_of
-    excluded = sorted({step.location} | _closed(step.conn, view, step.now))
-    lines = [RequestedLine(line_id, sku_of[line_id], n) for line_id, n in sorted(wanted.items())]
-    planned = _plan(step, view, lines, excluded) if step.context.reroute else _Planned(None, ())
-    created: list[str] = []
-    if planned.result is not None and planned.result.plan is not None:
-        created = _allocate(step, view, planned.result)
-    allocated: dict[str, int] = defaultdict(int)
-    if planned.result is not None and planned.result.plan is not None:
-        for shipment in planned.result.plan.shipments:
-            for a in shipment.allocations:
-                allocated[a.line_id] += a.units
-    left = {line_id: n - allocated[line_id] for line_id, n in wanted.items()}
-    why = _backorder_reason(planned, step.context.reroute)
-    for line_id, n in left.items():
-        if n:
-            step.lines[line_id][1] = why
-    trigger = {
-        "fulfilment_id": step.fulfilment.id,
-        "location": step.location,
-        "reason": reason,
-        "units": [{"line_id": k, "units": v} for k, v in sorted(wanted.items())],
-        "excluded_locations": excluded,
-    }
-    history = [
-        (outcome, {**record(result), "reroute": trigger}) for outcome, result in planned.outcomes
-    ] or [(why, {"reroute": trigger})]
-    orders_repo.add_decisions(step.conn, step.rows.order.id, history, step.now)
-    step.event(
-        "order.rerouted",
-        None,
-        reason=reason,
-        from_fulfilment=step.fulfilment.id,
-        to_fulfilments=created,
-        unallocated=[{"line_id": k, "units": v} for k, v in sorted(left.items()) if v],
-    )
-
-
-def _backorder_reason(planned: _Planned, tried: bool) -> str:
-    if not tried:
-        return CONTENTION
-    result = planned.outcomes[0][1] if planned.outcomes else None
-    if result is not None and any(a.decision.shortfall for a in result.attempts):
-        return NO_STOCK
-    return NO_PLAN
-
-
-def _closed(conn: Connection, view: SourcingView, now: datetime) -> set[str]:
-    """Stores closed for the rest of their local day (a `no_capacity` reject)."""
-    closed = set()
-    for location, day in repo.closures_since(conn, (now - timedelta(days=1)).date()):
-        if day == _local_day(view, location, now):
-            closed.add(location)
-    return closed
-
-
-def _plan(
-    step: _Step, view: SourcingView, lines: Sequence[RequestedLine], excluded: Iterable[str]
-) -> _Planned:
-    """The whole remainder if it can be served; else what the locations hold of it."""
-    order = step.rows.order
-    skus = view.skus([line.sku for line in lines])
-    out = set(excluded)
-    stock = {
-        location: held
-        for location, held in repo.atp_by_location(step.conn, skus).items()
-        if location not in out
-    }
-    basket = BasketStock(skus, stock)
-
-    def run(basket_lines: Sequence[RequestedLine]) -> SourcingResult | None:
-        try:
-            return plan_basket(
-                view,
-                channel=order.channel,
-                method=DeliveryMethod(order.delivery_method),
-                lines=basket_lines,
-                destination=_destination(view, order),
-                now=step.now,
-                basket=basket,
-            )
-        except (NotFound, Conflict):  # no live profile, or a rule that cannot be applied
-            return None
-
-    first = run(lines)
-    if first is None:
-        return _Planned(None, ())
-    if first.plan is not None:
-        return _Planned(first, (("rerouted", first),))
-    outcomes: list[tuple[str, SourcingResult]] = [("shortfall", first)]
-    for attempt in first.attempts:
-        missing = {s.line_id: s.units for s in attempt.decision.shortfall}
-        reduced = [
-            RequestedLine(line.line_id, line.sku, line.quantity - missing.get(line.line_id, 0))
-            for line in lines
-            if line.quantity > missing.get(line.line_id, 0)
-        ]
-        if not missing or not reduced:
-            continue
-        again = run(reduced)
-        if again is not None and again.plan is not None:
-            return _Planned(again, (*outcomes, ("rerouted", again)))
-    return _Planned(None, tuple(outcomes))
-
-
-def _destination(view: SourcingView, order: Row[Any]) -> Destination:
-    if order.pickup_store is not None:
-        store = view.location(order.pickup_store)
-        if store is not None:
-            return Destination(store.point, store.country)
-    return Destination(GeoPoint(order.latitude, order.longitude), order.country or "FR")
-
-
-def _allocate(step: _Step, view: SourcingView, result: SourcingResult) -> list[str]:
-    """New fulfilments for the plan, their units reserved; a position that no longer fits
-    means another transaction took it since it was read: start again."""
-    assert result.plan is not None
-    order = step.rows.order
-    status = INITIAL_STATUS
-    if _offer_mode(view, order, result.rule, step.now) is OfferMode.AUTO_CLAIM and may_act(
-        Actor.SYSTEM, Transition.CLAIM
-    ):
-        status = next_status(status, Transition.CLAIM)
-    sku_of = step.sku_of
-    created = []
-    for shipment in result.plan.shipments:
-        fulfilment_id = str(uuid7())
-        created.append(fulfilment_id)
-        step.conn.execute(
-            fulfilments.insert(),
-            [
-                {
-                    "id": fulfilment_id,
-                    "order_id": order.id,
-                    "location_code": shipment.location,
-                    "status": status.value,
-                    "rule": result.rule,
-                    "version": 1,
-                    "created_at": step.now,
-                    "updated_at": step.now,
-                }
-            ],
-        )
-        rows = []
-        for a in shipment.allocations:
-            sku = sku_of[a.line_id]
-            if not orders_repo.reserve(step.conn, shipment.location, sku, a.units):
-                raise _RaceLost(shipment.location, sku)
-            step.touched.add((shipment.location, sku))
-            step.buckets[a.line_id] = move(
-                step.buckets[a.line_id], Bucket.UNALLOCATED, AllocatedAt(shipment.location), a.units
-            )
-            step.lines[a.line_id][0] -= a.units
-            rows.append(
-                {
-                    "fulfilment_id": fulfilment_id,
-                    "line_id": a.line_id,
-                    "order_id": order.id,
-                    "location_code": shipment.location,
-                    "sku_code": sku,
-                    "units": a.units,
-                }
-            )
-        step.conn.execute(allocations.insert(), rows)
-        step.event(
-            f"fulfilment.{status.value}",
-            fulfilment_id,
-            location=shipment.location,
-            status=status.value,
-            allocations=[
-                {"line_id": r["line_id"], "sku": r["sku_code"], "units": r["units"]} for r in rows
-            ],
-        )
-    return created
-
-
-def _offer_mode(view: SourcingView, order: Row[Any], rule: str | None, now: datetime) -> OfferMode:
-    try:
-        profile = view.live_profile(order.channel, DeliveryMethod(order.delivery_method), now)
-    except NotFound:
-        return OfferMode.AUTO_CLAIM
-    found = next((r for r in profile.rules if r.name == rule), None)
-    return found.offer.mode if found is not None else OfferMode.AUTO_CLAIM
-
-
-# --- tracking --------------------------------------------------------------------------------
-
-
-def record_tracking(
-    db: Database, batch: Sequence[TrackingEvent], *, now: datetime
-) -> TrackingReport:
-    """Carrier events, checked whole first: one unknown parcel refuses the batch (404 naming
-    each). A parcel delivered is final; a fulfilment whose parcels are all delivered moves to
-    `delivered`. An event received before (same parcel, status and time) changes nothing."""
-    rows = list(dict.fromkeys(TrackingRow(e.tracking_number, e.status.value, e.at) for e in batch))
-    numbers = sorted({row.tracking_number for row in rows})
-    with db.write() as uow:
-        conn = uow.conn
-        known = repo.existing_parcels(conn, numbers)
-        unknown = [number for number in numbers if number not in known]
-        if unknown:
-            raise UnknownParcels(unknown)
-        new = repo.insert_new_tracking(conn, rows, now)
-        arrived = _apply_tracking(conn, known, new)
-        stamp = changes.stamp(conn)
-        _parcel_events(conn, known, new, stamp, now)
-        delivered = []
-        by_order = sorted((repo.find(conn, f_id) for f_id in arrived), key=_order_key)
-        for row in by_order:
-            if row is None or FulfilmentStatus(row.status) is not FulfilmentStatus.SHIPPED:
-                continue
-            states = {p.status for p in repo.parcels_of(conn, [row.id])}
-            if states != {TrackingStatus.DELIVERED.value}:
-                continue
-            step = _begin(
-                conn, stamp, row.id, Transition.DELIVER, caller=Caller(Actor.CARRIER), now=now
-            )
-            _transition(step)
-            _finish(step)
-            delivered.append(row.id)
-        uow.commit()
-    return TrackingReport(
-        received=len(batch),
-        applied=len(new),
-        replayed=len(batch) - len(new),
-        delivered=tuple(delivered),
-    )
-
-
-def _order_key(row: Row[Any] | None) -> tuple[str, str]:
-    return (row.order_id, row.id) if row is not None else ("", "")
-
-
-def _apply_tracking(
-    conn: Connection, known: Mapping[str, Row[Any]], new: Sequence[TrackingRow]
-) -> set[str]:
-    """Each parcel's status becomes its latest event's; delivered stays. Returns the
-    fulfilments with a parcel delivered by these events."""
-    state = {number: (row.status, row.status_at) for number, row in known.items()}
-    arrived: set[str] = set()
-    for event in sorted(new, key=lambda e: e.at):
-        status, at = state[event.tracking_number]
-        if status == TrackingStatus.DELIVERED:
-            continue
-        if event.status == TrackingStatus.DELIVERED or event.at >= at:
-            state[event.tracking_number] = (event.status, event.at)
-            repo.set_parcel_status(conn, event.tracking_number, event.status, event.at)
-            if event.status == TrackingStatus.DELIVERED:
-                arrived.add(known[event.tracking_number].fulfilment_id)
-    return arrived
-
-
-def _parcel_events(
-    conn: Connection,
-    known: Mapping[str, Row[Any]],
-    new: Sequence[TrackingRow],
-    stamp: int,
-    now: datetime,
-) -> None:
-    owners = {row.fulfilment_id: repo.find(conn, row.fulfilment_id) for row in known.values()}
-    rows = []
-    for event in new:
-        fulfilment = owners[known[event.tracking_number].fulfilment_id]
-        assert fulfilment is not None
-        rows.append(
-            {
-                "order_id": fulfilment.order_id,
-                "fulfilment_id": fulfilment.id,
-                "type": f"parcel.{event.status}",
-                "payload": {
-                    "order_id": fulfilment.order_id,
-                    "fulfilment_id": fulfilment.id,
-                    "tracking_number": event.tracking_number,
-                    "status": event.status,
-                    "at": event.at.isoformat(),
-                },
-            }
-        )
-    events_repo.append(conn, rows, stamp, now)

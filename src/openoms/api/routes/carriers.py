@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 from openoms.api.auth import allow
 from openoms.api.deps import DatabaseDep, NowDep
 from openoms.api.schemas.fulfilments import TrackingBatch, TrackingReportBody
-from openoms.services import fulfilment as service
+from openoms.services import tracking as service
 from openoms.services.keys import Principal, Role
 
 router = APIRouter(prefix="/v1/carriers", tags=["carriers"])

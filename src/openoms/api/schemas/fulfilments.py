@@ -15,10 +15,9 @@ from openoms.services.fulfilment import (
     Parcel,
     ParcelView,
     RejectReason,
-    TrackingEvent,
-    TrackingReport,
     TrackingStatus,
 )
+from openoms.services.tracking import TrackingEvent, TrackingReport
 
 MAX_PARCELS = 50
 MAX_TRACKING_EVENTS = 1000
