@@ -174,6 +174,8 @@ class SnapshotTotals:
     applied: int = 0
     changed: int = 0
     stale: int = 0
+    drifted: int = 0
+    """Positions counted below what is reserved there: their newest holds were re-routed."""
 
 
 def import_snapshots(
@@ -188,6 +190,8 @@ def import_snapshots(
 
     Each chunk first tries the database's fast path (PostgreSQL: COPY and checks in SQL); a
     chunk that is not clean, or any chunk on SQLite, is parsed here, which names the bad line.
+    Positions a chunk counts below what is reserved have their newest holds re-routed after
+    that chunk commits (services/drift.py).
     """
     header = handle.readline().decode("utf-8").strip()
     if header.split(",") != list(SnapshotRow._fields):
@@ -210,5 +214,6 @@ def import_snapshots(
         totals.applied += report.applied
         totals.changed += report.changed
         totals.stale += report.stale
+        totals.drifted += report.drifted
         on_chunk(totals)
     return totals

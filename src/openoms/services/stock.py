@@ -23,6 +23,9 @@ from openoms.db.tables import locations, skus
 from openoms.db.uow import Database
 from openoms.domain.stock import MAX_QUANTITY, Movement, MovementOutcome, StockPosition
 from openoms.errors import FieldError, InvalidInput, NotFound
+from openoms.services import drift
+from openoms.services.ordering import DecisionRecorder
+from openoms.services.sourcing_view import SourcingView
 
 MAX_LISTED_ERRORS = 20
 
@@ -35,6 +38,8 @@ class SnapshotReport:
     """Applied and with another on_hand than before."""
     stale: int
     """Older than (or as old as) the snapshot already applied, or superseded in the batch."""
+    drifted: int = 0
+    """Changed to fewer units on hand than reserved: their newest holds were re-routed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,21 +55,37 @@ class MovementReport:
 
 
 def ingest_snapshots(
-    db: Database, rows: Sequence[SnapshotRow], now: datetime, *, row_offset: int = 0
+    db: Database,
+    rows: Sequence[SnapshotRow],
+    now: datetime,
+    *,
+    row_offset: int = 0,
+    view: SourcingView | None = None,
+    record: DecisionRecorder | None = None,
 ) -> SnapshotReport:
-    """Apply absolute counts. Within a batch, the newest row of a position wins."""
+    """Apply absolute counts. Within a batch, the newest row of a position wins. A position
+    counted below what is reserved there has its newest holds re-routed once this commits
+    (services/drift.py; `view` and `record` are for that re-routing)."""
     _check_bounds(rows, row_offset, lambda r: r.on_hand, "on_hand", low=0)
     ordered = sorted(_newest_per_position(rows))
     with db.write() as uow:
         _check_codes(uow.conn, rows, row_offset)
-        applied, changed = repo.apply_snapshots(uow.conn, ordered, changes.stamp(uow.conn), now)
+        seq = changes.stamp(uow.conn)
+        counts = repo.apply_snapshots(uow.conn, ordered, seq, now)
         uow.commit()
-    return SnapshotReport(
-        received=len(rows), applied=applied, changed=changed, stale=len(rows) - applied
+    return _after_snapshot(
+        db, counts, received=len(rows), seq=seq, now=now, view=view, record=record
     )
 
 
-def ingest_snapshot_csv(db: Database, data: bytes, now: datetime) -> SnapshotReport | None:
+def ingest_snapshot_csv(
+    db: Database,
+    data: bytes,
+    now: datetime,
+    *,
+    view: SourcingView | None = None,
+    record: DecisionRecorder | None = None,
+) -> SnapshotReport | None:
     """Snapshot CSV lines (no header) through PostgreSQL's fast path; None when the batch is not
     clean or the database is not PostgreSQL: the caller then parses it and calls
     `ingest_snapshots`, which names what is wrong."""
@@ -72,13 +93,36 @@ def ingest_snapshot_csv(db: Database, data: bytes, now: datetime) -> SnapshotRep
         return None
     received = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
     with db.write() as uow:
-        result = repo.apply_snapshot_csv(uow.conn, data, changes.stamp(uow.conn), now)
-        if result is None:
+        seq = changes.stamp(uow.conn)
+        counts = repo.apply_snapshot_csv(uow.conn, data, seq, now)
+        if counts is None:
             return None
         uow.commit()
-    applied, changed = result
+    return _after_snapshot(
+        db, counts, received=received, seq=seq, now=now, view=view, record=record
+    )
+
+
+def _after_snapshot(
+    db: Database,
+    counts: repo.Applied,
+    *,
+    received: int,
+    seq: int,
+    now: datetime,
+    view: SourcingView | None,
+    record: DecisionRecorder | None,
+) -> SnapshotReport:
+    """The report; and, only when the snapshot's own statement counted drift, its re-routing,
+    in transactions of its own after the snapshot committed."""
+    if counts.drifted:
+        drift.resolve_changed(db, seq, now, view=view, record=record)
     return SnapshotReport(
-        received=received, applied=applied, changed=changed, stale=received - applied
+        received=received,
+        applied=counts.applied,
+        changed=counts.changed,
+        stale=received - counts.applied,
+        drifted=counts.drifted,
     )
 
 

@@ -33,7 +33,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 
 from openoms.db.repositories import stock_changes
-from openoms.db.tables import stock_movements, stock_positions
+from openoms.db.tables import allocations, fulfilments, stock_movements, stock_positions
+from openoms.db.tables import stock_changes as stock_changes_table
 from openoms.db.types import UTCDateTime
 from openoms.domain.stock import MAX_QUANTITY, StockPosition
 
@@ -112,10 +113,12 @@ ON CONFLICT (location_code, sku_code) DO UPDATE SET
     snapshot_delta = {netted} - stock_positions.on_hand
 WHERE stock_positions.snapshot_as_of IS NULL
    OR EXCLUDED.snapshot_as_of > stock_positions.snapshot_as_of
-RETURNING location_code, sku_code, snapshot_delta
+RETURNING location_code, sku_code, snapshot_delta, on_hand < reserved AS drifted
 """
 
-# PostgreSQL logs the changed positions in the same statement; the answer is two counts.
+# PostgreSQL logs the changed positions in the same statement; the answer is three counts:
+# applied, changed, and changed to below what is reserved there (stock drift, counted from the
+# rows the upsert returns anyway, so that a batch without drift costs no extra query).
 _PG_UPSERT_AND_LOG = """
 WITH applied AS ({upsert}),
 logged AS (
@@ -123,7 +126,8 @@ logged AS (
     SELECT :seq, location_code, sku_code, :now FROM applied WHERE snapshot_delta <> 0
     RETURNING 1
 )
-SELECT (SELECT count(*) FROM applied), (SELECT count(*) FROM logged)
+SELECT (SELECT count(*) FROM applied), (SELECT count(*) FROM logged),
+       (SELECT count(*) FROM applied WHERE snapshot_delta <> 0 AND drifted)
 """
 
 
@@ -163,11 +167,16 @@ SELECT NOT EXISTS (
 _OFFSET_PATTERN = r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)$"
 
 
-def apply_snapshot_csv(
-    conn: Connection, data: bytes, seq: int, now: datetime
-) -> tuple[int, int] | None:
+class Applied(NamedTuple):
+    applied: int
+    changed: int
+    drifted: int
+    """Changed, and now with fewer units on hand than reserved: see services/drift.py."""
+
+
+def apply_snapshot_csv(conn: Connection, data: bytes, seq: int, now: datetime) -> Applied | None:
     """PostgreSQL's fast path for snapshot files: COPY the CSV lines as they are, check them
-    in SQL, apply them in one statement; no Python per row. Returns (applied, changed), or None
+    in SQL, apply them in one statement; no Python per row. Returns the counts, or None
     when the batch is not clean (the transaction is then unusable: roll it back and take the
     careful path, which parses in Python and names the bad lines)."""
     conn.exec_driver_sql(_PG_CSV_STAGING)
@@ -179,10 +188,10 @@ def apply_snapshot_csv(
         if not conn.execute(_PG_CSV_CLEAN, checks).scalar():
             return None
         upsert = text(_upsert_sql("postgresql", _FROM_CSV))
-        applied, changed = conn.execute(upsert, {"seq": seq, "now": now}).one()
+        applied, changed, drifted = conn.execute(upsert, {"seq": seq, "now": now}).one()
     except (DBAPIError, psycopg.Error):  # bad CSV or cell, a position twice in the batch
         return None
-    return int(applied), int(changed)
+    return Applied(int(applied), int(changed), int(drifted))
 
 
 def _copy_text(rows: Sequence[SnapshotRow]) -> bytes:
@@ -199,11 +208,11 @@ def _copy_text(rows: Sequence[SnapshotRow]) -> bytes:
 
 def apply_snapshots(
     conn: Connection, rows: Sequence[SnapshotRow], seq: int, now: datetime
-) -> tuple[int, int]:
+) -> Applied:
     """Apply snapshot rows (one per position, sorted by key, codes free of tabs and
-    backslashes); return (applied, changed)."""
+    backslashes); return the counts."""
     if not rows:
-        return 0, 0
+        return Applied(0, 0, 0)
     statement = text(_upsert_sql(conn.dialect.name))
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(_PG_STAGING)
@@ -212,8 +221,8 @@ def apply_snapshots(
             "COPY oms_snapshot_staging (location_code, sku_code, on_hand, as_of) FROM STDIN"
         ) as copy:
             copy.write(_copy_text(rows))
-        applied, changed = conn.execute(statement, {"seq": seq, "now": now}).one()
-        return int(applied), int(changed)
+        applied, changed, drifted = conn.execute(statement, {"seq": seq, "now": now}).one()
+        return Applied(int(applied), int(changed), int(drifted))
     conn.exec_driver_sql(_SQLITE_STAGING)
     conn.exec_driver_sql("DELETE FROM oms_snapshot_staging")
     conn.execute(
@@ -222,9 +231,9 @@ def apply_snapshots(
     )
     returned = conn.execute(statement).all()
     conn.exec_driver_sql("DELETE FROM oms_snapshot_staging")
-    changed = [(row[0], row[1]) for row in returned if row[2] != 0]
-    stock_changes.record(conn, changed, seq, now)
-    return len(returned), len(changed)
+    changed = [(row[0], row[1], row[3]) for row in returned if row[2] != 0]
+    stock_changes.record(conn, [(location, sku) for location, sku, _ in changed], seq, now)
+    return Applied(len(returned), len(changed), sum(1 for *_, drifted in changed if drifted))
 
 
 def ensure_positions(conn: Connection, keys: Iterable[tuple[str, str]]) -> None:
@@ -374,3 +383,56 @@ def all_atp(conn: Connection) -> list[tuple[str, str, int]]:
     """(location, sku, atp) of every position: a cache's full (re)load."""
     query = select(_p.location_code, _p.sku_code, _p.on_hand - _p.reserved - _p.safety_stock)
     return [(row[0], row[1], max(0, row[2])) for row in conn.execute(query)]
+
+
+def drifted_positions(conn: Connection, seq: int) -> list[tuple[str, str]]:
+    """Positions that the transaction stamped `seq` changed and left with fewer units on hand
+    than reserved, in key order. It reads that transaction's rows of the change log (its
+    primary key's prefix), not the whole table: stock_positions has no index on on_hand or
+    reserved, and must not (it would forbid the HOT updates bulk feeds rely on)."""
+    c = stock_changes_table.c
+    query = (
+        select(c.location_code, c.sku_code)
+        .join_from(
+            stock_changes_table,
+            stock_positions,
+            (_p.location_code == c.location_code) & (_p.sku_code == c.sku_code),
+        )
+        .where(c.seq == seq, _p.on_hand < _p.reserved)
+        .order_by(c.location_code, c.sku_code)
+    )
+    return [(row[0], row[1]) for row in conn.execute(query)]
+
+
+class HeldUnits(NamedTuple):
+    """Units of one order line that a fulfilment holds at a position."""
+
+    order_id: str
+    fulfilment_id: str
+    line_id: str
+    units: int
+    status: str
+
+
+def held_at(conn: Connection, location: str, sku: str, statuses: Iterable[str]) -> list[HeldUnits]:
+    """What fulfilments in `statuses` hold of the position, newest order first (ids are
+    UUIDv7: they sort by creation)."""
+    a, f = allocations.c, fulfilments.c
+    query = (
+        select(a.order_id, a.fulfilment_id, a.line_id, a.units, f.status)
+        .join_from(allocations, fulfilments, f.id == a.fulfilment_id)
+        .where(
+            f.location_code == location,
+            f.status.in_(sorted(statuses)),
+            a.sku_code == sku,
+            a.units > 0,
+        )
+        .order_by(a.order_id.desc(), a.fulfilment_id.desc(), a.line_id)
+    )
+    return [HeldUnits(*row) for row in conn.execute(query)]
+
+
+def positions_of_sku_at(conn: Connection, location: str, sku: str) -> list[PositionRow]:
+    """The position of a sku at a location (none or one), read without a lock."""
+    query = select(*_POSITION_COLUMNS).where(_p.location_code == location, _p.sku_code == sku)
+    return [PositionRow(*row) for row in conn.execute(query)]
