@@ -139,6 +139,7 @@ def test_the_reroute_is_in_the_decision_history_and_the_events(world: World) -> 
     assert last["record"]["reroute"]["reason"] == drift.STOCK_DRIFT
     assert last["record"]["reroute"]["location"] == "WH1"
     assert "WH1" in last["record"]["reroute"]["excluded_locations"]
+    assert [s["location"] for s in last["record"]["plan"]["shipments"]] == ["ST1"]
     assert event_types(world.db, newer["id"]) == [
         "order.placed",
         "fulfilment.claimed",

@@ -7,7 +7,15 @@ from collections.abc import Sequence
 from fastapi import APIRouter
 
 from openoms.api.auth import Admin, Reader, StockWriter, check_location_scope
-from openoms.api.deps import CodePath, CursorQuery, DatabaseDep, LimitQuery, NowDep
+from openoms.api.deps import (
+    CodePath,
+    CursorQuery,
+    DatabaseDep,
+    LimitQuery,
+    NowDep,
+    SourcingViewDep,
+)
+from openoms.api.routes.orders import decision_record
 from openoms.api.schemas.common import Page
 from openoms.api.schemas.stock import (
     MovementBatch,
@@ -32,13 +40,14 @@ def _check_rows_scope(caller: Principal, locations: Sequence[str]) -> None:
 
 @router.post("/v1/stock/snapshots")
 def post_snapshots(
-    body: SnapshotBatch, caller: StockWriter, db: DatabaseDep, now: NowDep
+    body: SnapshotBatch, caller: StockWriter, db: DatabaseDep, view: SourcingViewDep, now: NowDep
 ) -> SnapshotReportBody:
     """Absolute on_hand counts. Idempotent: a snapshot not newer than the applied one is
-    ignored and counted as `stale`."""
+    ignored and counted as `stale`. A count below what is reserved at a position re-routes
+    the newest holds there (stock drift), recorded in those orders' decisions."""
     _check_rows_scope(caller, [r.location for r in body.rows])
     rows = [SnapshotRow(r.location, r.sku, r.on_hand, r.as_of) for r in body.rows]
-    report = stock.ingest_snapshots(db, rows, now)
+    report = stock.ingest_snapshots(db, rows, now, view=view, record=decision_record)
     return SnapshotReportBody(
         received=report.received, applied=report.applied, changed=report.changed, stale=report.stale
     )
