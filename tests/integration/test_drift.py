@@ -24,7 +24,7 @@ from openoms.services import drift
 from openoms.services.keys import Role
 from tests.conftest import World, bearer
 from tests.integration.test_fulfilments import act, event_types, position, read_order, stocked
-from tests.integration.test_orders import order_body, place
+from tests.integration.test_orders import BROADCAST, order_body, place
 from tests.integration.test_promise_api import a_weekday_morning
 
 _later = itertools.count(1)
@@ -279,4 +279,22 @@ def test_two_resolutions_of_one_position_at_once_reroute_it_once(
     assert holds(read_order(world, older["id"])) == {"WH1": 2}
     assert holds(read_order(world, newer["id"])) == {"ST1": 2}
     assert event_types(world.db, newer["id"]).count("order.rerouted") == 1
+    assert_positions_agree_with_holds(world.db)
+
+
+def test_what_an_out_of_stock_store_found_reroutes_the_other_orders_holds_there(
+    world: World,
+) -> None:
+    stocked(world, [("ST1", "A", 5), ("ST2", "A", 5)], BROADCAST)
+    rejected = place(world, order_body(("1", "A", 2)), "k-rejected")
+    other = place(world, order_body(("1", "A", 2)), "k-other")
+    assert holds(rejected) == holds(other) == {"ST1": 2}
+    [fulfilment] = rejected["fulfilments"]
+    body = {"reason": "out_of_stock", "found": {"A": 1}}
+    act(world, fulfilment["id"], "reject", world.store1, body)
+    assert holds(read_order(world, rejected["id"])) == {"ST2": 2}
+    moved = read_order(world, other["id"])
+    assert holds(moved) == {"ST1": 1, "ST2": 1}
+    assert moved["decisions"][-1]["record"]["reroute"]["reason"] == drift.STOCK_DRIFT
+    assert position(world.db, "ST1", "A") == (1, 1)
     assert_positions_agree_with_holds(world.db)

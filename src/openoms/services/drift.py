@@ -138,6 +138,21 @@ def resolve_positions(
     return DriftReport(positions, orders, units, backordered)
 
 
+def resolve_found(
+    db: Database,
+    location: str,
+    found: Mapping[str, int],
+    now: datetime,
+    *,
+    view: SourcingView | None = None,
+    record: DecisionRecorder | None = None,
+) -> DriftReport:
+    """A store said what it found of some skus (an `out_of_stock` reject sets on_hand to it,
+    and may leave other orders' holds there short): resolved once that has committed."""
+    keys = [(location, sku) for sku in found]
+    return resolve_positions(db, keys, now, view=view, record=record)
+
+
 @dataclass(frozen=True, slots=True)
 class _Outcome:
     orders: int

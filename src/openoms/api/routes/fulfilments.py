@@ -24,6 +24,7 @@ from openoms.api.schemas.fulfilments import (
     ShipRequest,
 )
 from openoms.domain.fulfilments import Actor, FulfilmentStatus
+from openoms.services import drift
 from openoms.services import fulfilment as service
 from openoms.services.keys import Principal, Role
 
@@ -127,7 +128,9 @@ def reject(
     now: NowDep,
 ) -> FulfilmentOut:
     """The store refuses: units released, the reason's stock effect applied, the units
-    sourced again without this store (new fulfilments, or a backorder with a reason)."""
+    sourced again without this store (new fulfilments, or a backorder with a reason). What an
+    `out_of_stock` store found may leave other orders' holds there short: those are re-routed
+    as stock drift."""
     detail = service.reject_fulfilment(
         db,
         view,
@@ -138,6 +141,9 @@ def reject(
         now=now,
         record=decision_record,
     )
+    if body.found:
+        location = detail.fulfilment.location
+        drift.resolve_found(db, location, body.found, now, view=view, record=decision_record)
     return FulfilmentOut.of_detail(detail)
 
 
