@@ -55,12 +55,13 @@ from openoms.domain.orders import (
     order_status,
     place_for,
 )
-from openoms.domain.profiles import DeliveryMethod, OfferMode
+from openoms.domain.profiles import DeliveryMethod, FilterReason, OfferMode
 from openoms.domain.shipping import Destination
 from openoms.domain.sourcing import Plan
 from openoms.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from openoms.services.sourcing import (
     BasketStock,
+    ExcludedLocation,
     RequestedLine,
     SourcingResult,
     plan_basket,
@@ -319,12 +320,9 @@ def _plan(
     *,
     basket: BasketStock,
 ) -> SourcingResult:
-    """With its decision record (runners-up included), whose exclusions are kept for the
-    locations that hold some of the basket only: the others (most of the network, under each
-    rule tried) could serve no plan, and writing why for each, with every order, cost more
-    than all the rest of placing it. The record keeps the API's shape (`DecisionBody`)."""
+    """With its decision record: runners-up, and why each location was left out."""
     try:
-        result = plan_basket(
+        return plan_basket(
             view,
             channel=request.channel,
             method=request.method,
@@ -337,8 +335,6 @@ def _plan(
     except NotFound as error:
         message = f"no live sourcing profile for channel {request.channel!r}: {error.detail}"
         raise InvalidInput([FieldError("delivery_method", message, "no_profile")]) from error
-    held = basket.stock
-    return replace(result, excluded=tuple(e for e in result.excluded if e.location in held))
 
 
 def _save(
@@ -392,7 +388,7 @@ def _save(
         "created_at": now,
         "updated_at": now,
     }
-    history = [(outcome, record(result)) for outcome, result in [*lost, *sourcing.results]]
+    history = [(o, _decision(record, result)) for o, result in [*lost, *sourcing.results]]
     events = _placed_events(order, lines, placed)
     with db.write() as uow:
         conn = uow.conn
@@ -421,6 +417,46 @@ class _PlacedRows:
     fulfilments: list[dict[str, Any]]
     allocations: list[dict[str, Any]]
     unallocated: dict[str, int]
+
+
+NETWORK_REASONS = frozenset(
+    reason.value
+    for reason in (
+        FilterReason.RULE_INACTIVE,
+        FilterReason.LOCATION_INACTIVE,
+        FilterReason.KIND,
+        FilterReason.CAPABILITY,
+        FilterReason.TAGS_IN,
+        FilterReason.TAGS_OUT,
+    )
+)
+"""Exclusions by the rule's filters on the location alone: the same for every basket."""
+
+
+def _decision(record: DecisionRecorder, result: SourcingResult) -> dict[str, Any]:
+    """The decision record kept with the order: the API's (`record`), except that locations
+    left out by a filter on the location alone (kind, capability, tags, inactive) are listed
+    in `excluded_by_network`, one entry per rule, reason and detail with their location codes
+    (`{"rule", "reason", "detail", "locations"}`), instead of one entry each in `excluded`.
+
+    They are most of the network under each rule tried (every store under a rule for
+    warehouses): one entry per location made the record ~19 KB and its making cost more than
+    the rest of placing the order. `excluded` keeps the exclusions that depend on the basket
+    (distance, capacity, stock, carrier, promise, the optimizer's), one per location."""
+    by_network: dict[tuple[str, str, str], list[str]] = {}
+    kept: list[ExcludedLocation] = []
+    for exclusion in result.excluded:
+        if exclusion.reason in NETWORK_REASONS:
+            key = (exclusion.rule, exclusion.reason, exclusion.detail)
+            by_network.setdefault(key, []).append(exclusion.location)
+        else:
+            kept.append(exclusion)
+    written = dict(record(replace(result, excluded=tuple(kept))))
+    written["excluded_by_network"] = [
+        {"rule": rule, "reason": reason, "detail": detail, "locations": locations}
+        for (rule, reason, detail), locations in by_network.items()
+    ]
+    return written
 
 
 def _known_channel(view: SourcingView, conn: Connection, channel: str) -> bool:
