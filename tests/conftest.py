@@ -160,7 +160,12 @@ def world(db: Database) -> Iterator[World]:
     )
     catalog.upsert_skus(db, [sku("A"), sku("B"), sku("C")], NOW)
     channels.put_channel(db, channels.Channel("web", "Web shop", WEB), NOW)
-    settings = Settings(database_url=db.url, key_cache_seconds=0, availability_max_staleness_ms=0)
+    settings = Settings(
+        database_url=db.url,
+        key_cache_seconds=0,
+        availability_max_staleness_ms=0,
+        run_worker=False,  # tests drive the timers with run_due and an explicit now
+    )
     app = create_app(settings, db=db)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield World(

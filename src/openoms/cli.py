@@ -113,6 +113,35 @@ def serve(
 
 
 @app.command()
+def worker(
+    poll: Annotated[float, typer.Option(min=0.05, help="Seconds between polls when idle.")] = 1.0,
+) -> None:
+    """Carry out the timers (offer timeouts, backorder retries) until interrupted. Any number
+    may run over one PostgreSQL; with SQLite, `oms serve` runs them itself."""
+    import threading  # noqa: PLC0415
+
+    from openoms.api.routes.orders import decision_record  # noqa: PLC0415
+    from openoms.domain.profiles import installed_criteria  # noqa: PLC0415
+    from openoms.services.availability import AvailabilityIndex  # noqa: PLC0415
+    from openoms.services.sourcing_view import SourcingView  # noqa: PLC0415
+    from openoms.services.timers import Timers  # noqa: PLC0415
+    from openoms.services.worker import run_worker  # noqa: PLC0415
+
+    db = _database()
+    settings = Settings()
+    index = AvailabilityIndex(db, max_staleness=settings.availability_max_staleness_ms / 1000)
+    view = SourcingView(db, criteria=installed_criteria(), index=index)
+    stop = threading.Event()
+    console.print(f"worker on {db.dialect}: polling every {poll}s (Ctrl+C to stop)")
+    try:
+        run_worker(db, Timers(view, decision_record), stop, poll=poll)
+    except KeyboardInterrupt:
+        stop.set()
+    finally:
+        db.dispose()
+
+
+@app.command()
 def demo(
     seed: Annotated[int, typer.Option(help="The same seed gives the same data.")] = 42,
     reset: Annotated[bool, typer.Option(help="Empty the database first.")] = False,

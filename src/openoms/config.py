@@ -15,3 +15,6 @@ class Settings(BaseSettings):
     # this process's own writes always show at once. 0: every read checks the database.
     availability_max_staleness_ms: float = 25.0
     sql_echo: bool = False
+    # Run the worker's timers (offer timeouts, backorder retries) inside the API process: the
+    # embedded setup. Off when separate `oms worker` processes run them.
+    run_worker: bool = True

@@ -165,7 +165,9 @@ def test_an_order_goes_from_offer_to_delivery_with_its_stock_and_status_at_each_
     assert event_types(world.db, order_id) == [
         "order.placed",
         "fulfilment.offered",
+        "offer.opened",
         "fulfilment.claimed",
+        "offer.withdrawn",
         "fulfilment.picked",
         "fulfilment.packed",
         "fulfilment.shipped",
@@ -208,7 +210,7 @@ def test_an_illegal_transition_is_409_naming_what_is_allowed_and_changes_nothing
     after = world.client.get(f"/v1/fulfilments/{fid}", headers=world.admin).json()
     assert after == before
     assert position(world.db, "ST1", "A") == (5, 3)
-    assert event_types(world.db, order_id) == ["order.placed", "fulfilment.offered"]
+    assert event_types(world.db, order_id) == ["order.placed", "fulfilment.offered", "offer.opened"]
 
 
 def test_a_role_acts_only_as_the_state_machine_allows(world: World) -> None:
@@ -329,9 +331,10 @@ def test_reject_out_of_stock_sets_what_was_found_and_reroutes_to_another_store(
     assert last["outcome"] == "rerouted"
     assert last["record"]["reroute"]["reason"] == "out_of_stock"
     assert "ST1" in last["record"]["reroute"]["excluded_locations"]
-    assert event_types(world.db, order_id)[-3:] == [
+    assert event_types(world.db, order_id)[-4:] == [
         "fulfilment.rejected",
         "fulfilment.offered",
+        "offer.opened",
         "order.rerouted",
     ]
 

@@ -25,12 +25,15 @@ from openoms.api.routes import (
     sourcing,
     stock,
 )
+from openoms.api.routes.orders import decision_record
 from openoms.config import Settings
 from openoms.db.uow import Database
 from openoms.domain.profiles import installed_criteria
 from openoms.services.availability import AvailabilityIndex
 from openoms.services.keys import KeyRing
 from openoms.services.sourcing_view import SourcingView
+from openoms.services.timers import Timers
+from openoms.services.worker import start_worker_thread
 
 DESCRIPTION = """
 An omnichannel Order Management System: unified stock across warehouses, stores, suppliers and
@@ -78,7 +81,15 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.index.catch_up()
+        worker = None
+        if settings.run_worker:
+            timers = Timers(app.state.sourcing, decision_record)
+            worker = start_worker_thread(database, timers)
         yield
+        if worker is not None:
+            thread, stop = worker
+            stop.set()
+            thread.join(timeout=10)
         if db is None:
             database.dispose()
 

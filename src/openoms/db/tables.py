@@ -318,3 +318,35 @@ location_closures = Table(
     Column("reason", String(40), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
 )
+offers = Table(
+    "offers",
+    metadata,
+    # A broadcast fulfilment offered to a store, by waves: its units are held once, at the
+    # fulfilment's location; any store with an open offer may claim it (the hold moves then).
+    Column("fulfilment_id", String(ID), ForeignKey("fulfilments.id"), primary_key=True),
+    Column("location_code", String(CODE), ForeignKey("locations.code"), primary_key=True),
+    Column("wave", Integer(), nullable=False),
+    Column("offered_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    # open, claimed (this store won), withdrawn (another claimed, or the fulfilment moved on),
+    # expired (its wave timed out)
+    Column("state", String(20), nullable=False),
+    Index(None, "location_code", "state"),
+)
+jobs = Table(
+    "jobs",
+    metadata,
+    # Timers carried out by `oms worker`: one row per (kind, subject), deleted when done. A
+    # worker leases due rows (leased_until, lease) so that two workers never run one job.
+    Column("id", String(ID), primary_key=True),
+    Column("kind", String(40), nullable=False),
+    Column("subject", String(ID), nullable=False),
+    Column("due_at", UTCDateTime(), nullable=False),
+    Column("attempts", Integer(), nullable=False, default=0),
+    Column("leased_until", UTCDateTime(), nullable=True),
+    Column("lease", String(ID), nullable=True),
+    Column("last_error", String(500), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("kind", "subject"),
+    Index(None, "due_at"),
+)

@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 
 from openoms.db import changes
 from openoms.db.repositories import fulfilments as repo
+from openoms.db.repositories import offers as offers_repo
 from openoms.db.repositories import orders as orders_repo
 from openoms.db.repositories.fulfilments import ParcelRow, Units
 from openoms.db.uow import Database
@@ -48,6 +49,7 @@ from openoms.domain.fulfilments import (
 )
 from openoms.domain.orders import AllocatedAt, Bucket, OrderStatus, move, place_for
 from openoms.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from openoms.services.offers import OfferView, close_offers, move_hold, open_offers
 from openoms.services.order_change import OrderChange, change_fields, finish_change, local_day
 from openoms.services.ordering import (
     MAX_ATTEMPTS,
@@ -68,6 +70,7 @@ PAST = {
     Transition.SHIP: "shipped",
     Transition.DELIVER: "delivered",
     Transition.REJECT: "rejected",
+    Transition.WITHDRAW: "withdrawn",
     Transition.CANCEL: "cancelled",
 }
 """The event of each action: `fulfilment.<past tense>`."""
@@ -129,6 +132,8 @@ class FulfilmentDetail:
     order_id: str
     order_status: OrderStatus
     parcels: tuple[ParcelView, ...]
+    offer: OfferView | None = None
+    """Its open offer wave, while it is offered to stores."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +181,7 @@ Change = Callable[[_Step], None]
 def get_fulfilment(db: Database, fulfilment_id: str, caller: Caller) -> FulfilmentDetail:
     with db.read() as conn:
         row = repo.find(conn, fulfilment_id)
-        if row is None or not _in_scope(caller, row):
+        if row is None or not _in_scope(conn, caller, row):
             raise NotFound("fulfilment", fulfilment_id)
         return _detail(conn, row)
 
@@ -190,7 +195,8 @@ def list_fulfilments(
     after: str | None,
     limit: int,
 ) -> list[FulfilmentDetail]:
-    """A store's queue: oldest first. A store key sees its own location only."""
+    """A store's queue, oldest first: its fulfilments and those offered to it. A store key
+    sees its own location only."""
     if caller.location is not None:
         if location not in (None, caller.location):
             message = f"this key acts for location {caller.location!r}, not {location!r}"
@@ -207,8 +213,12 @@ def list_fulfilments(
         return _details(conn, rows)
 
 
-def _in_scope(caller: Caller, row: Row[Any]) -> bool:
-    return caller.location is None or row.location_code == caller.location
+def _in_scope(conn: Connection, caller: Caller, row: Row[Any]) -> bool:
+    """Its location's, or offered to it (a store sees and may claim an offer made to it)."""
+    if caller.location is None or row.location_code == caller.location:
+        return True
+    offered = row.status == FulfilmentStatus.OFFERED
+    return offered and offers_repo.is_open_to(conn, row.id, caller.location)
 
 
 def _detail(conn: Connection, row: Row[Any]) -> FulfilmentDetail:
@@ -227,6 +237,7 @@ def _details(conn: Connection, rows: Sequence[Row[Any]]) -> list[FulfilmentDetai
             ParcelView(p.tracking_number, p.carrier_service, p.weight_g, p.status, p.status_at)
         )
     statuses = repo.order_statuses(conn, [row.order_id for row in rows])
+    offered = open_offers(conn, [row.id for row in rows if row.status == FulfilmentStatus.OFFERED])
     return [
         FulfilmentDetail(
             fulfilment=FulfilmentView(
@@ -242,6 +253,7 @@ def _details(conn: Connection, rows: Sequence[Row[Any]]) -> list[FulfilmentDetai
             order_id=row.order_id,
             order_status=OrderStatus(statuses[row.order_id]),
             parcels=tuple(boxes[row.id]),
+            offer=offered.get(row.id),
         )
         for row in rows
     ]
@@ -253,7 +265,14 @@ def _details(conn: Connection, rows: Sequence[Row[Any]]) -> list[FulfilmentDetai
 def claim_fulfilment(
     db: Database, fulfilment_id: str, caller: Caller, *, now: datetime
 ) -> FulfilmentDetail:
-    return _run(db, fulfilment_id, Transition.CLAIM, caller, now)
+    """The first claim wins. A store claiming an offer made to it takes the hold over from
+    the holding store, or is refused (`ClaimDoesNotFit`) if its stock no longer has the units."""
+
+    def take_over(step: _Step) -> None:
+        if caller.location is not None and caller.location != step.location:
+            step.fulfilment = move_hold(step, step.fulfilment, caller.location)
+
+    return _run(db, fulfilment_id, Transition.CLAIM, caller, now, before=take_over)
 
 
 def pack_fulfilment(
@@ -430,7 +449,7 @@ def begin_step(
     now: datetime,
 ) -> _Step:
     found = repo.find(conn, fulfilment_id)
-    if found is None or not _in_scope(caller, found):
+    if found is None or not _in_scope(conn, caller, found):
         raise NotFound("fulfilment", fulfilment_id)
     if not may_act(caller.actor, action):
         raise Forbidden(f"role {caller.actor.value!r} may not {action.value} a fulfilment")
@@ -482,6 +501,9 @@ def apply_transition(step: _Step) -> None:
         status=step.after.value,
         **step.payload,
     )
+    if step.before is FulfilmentStatus.OFFERED:
+        winner = location if step.action is Transition.CLAIM else None
+        close_offers(step, step.fulfilment.id, winner)
 
 
 def _give_back(step: _Step, line_id: str, units: int, target: Any) -> None:

@@ -15,24 +15,27 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import Connection, Row
+from sqlalchemy import Connection
 from uuid6 import uuid7
 
 from openoms.db.repositories import fulfilments as repo
+from openoms.db.repositories import jobs as jobs_repo
 from openoms.db.repositories import orders as orders_repo
 from openoms.db.tables import allocations, fulfilments
 from openoms.domain.fulfilments import INITIAL_STATUS, Actor, Transition, may_act, next_status
-from openoms.domain.network import GeoPoint
 from openoms.domain.orders import AllocatedAt, Bucket, move
 from openoms.domain.profiles import DeliveryMethod, OfferMode
-from openoms.domain.shipping import Destination
 from openoms.errors import Conflict, NotFound
+from openoms.services.offers import offer_policy, open_wave, order_destination
 from openoms.services.order_change import OrderChange, local_day
 from openoms.services.ordering import CONTENTION, NO_PLAN, NO_STOCK, DecisionRecorder
 from openoms.services.sourcing import BasketStock, RequestedLine, SourcingResult, plan_basket
 from openoms.services.sourcing_view import SourcingView
+
+BACKORDER_RETRY = "backorder_retry"
+"""The job that sources an order's unallocated units again: subject the order id."""
+BACKORDER_RETRY_EVERY = timedelta(minutes=5)
 
 
 class RaceLost(Exception):
@@ -79,7 +82,7 @@ def reroute_units(
     created: list[str] = []
     allocated: dict[str, int] = defaultdict(int)
     if planned.result is not None and planned.result.plan is not None:
-        created = _allocate(change, view, planned.result)
+        created = _allocate(change, view, planned.result, excluded)
         for shipment in planned.result.plan.shipments:
             for a in shipment.allocations:
                 allocated[a.line_id] += a.units
@@ -107,7 +110,15 @@ def reroute_units(
         to_fulfilments=created,
         unallocated=[{"line_id": k, "units": v} for k, v in sorted(left.items()) if v],
     )
+    if any(left.values()):
+        schedule_backorder_retry(change)
     return Rerouted(tuple(created), {k: v for k, v in left.items() if v})
+
+
+def schedule_backorder_retry(change: OrderChange) -> None:
+    """The order's backorder sourced again by the worker in `BACKORDER_RETRY_EVERY`."""
+    due = change.now + BACKORDER_RETRY_EVERY
+    jobs_repo.schedule(change.conn, BACKORDER_RETRY, change.rows.order.id, due, change.now)
 
 
 def _backorder_reason(planned: _Planned, tried: bool) -> str:
@@ -149,7 +160,7 @@ def _plan(
                 channel=order.channel,
                 method=DeliveryMethod(order.delivery_method),
                 lines=basket_lines,
-                destination=_destination(view, order),
+                destination=order_destination(view, order),
                 now=change.now,
                 basket=basket,
             )
@@ -177,23 +188,17 @@ def _plan(
     return _Planned(None, tuple(outcomes))
 
 
-def _destination(view: SourcingView, order: Row[Any]) -> Destination:
-    if order.pickup_store is not None:
-        store = view.location(order.pickup_store)
-        if store is not None:
-            return Destination(store.point, store.country)
-    return Destination(GeoPoint(order.latitude, order.longitude), order.country or "FR")
-
-
-def _allocate(change: OrderChange, view: SourcingView, result: SourcingResult) -> list[str]:
-    """New fulfilments for the plan, their units reserved; a position that no longer fits
-    means another transaction took it since it was read: start again."""
+def _allocate(
+    change: OrderChange, view: SourcingView, result: SourcingResult, excluded: Sequence[str]
+) -> list[str]:
+    """New fulfilments for the plan, their units reserved (offered to stores by waves when
+    the rule broadcasts); a position that no longer fits means another transaction took it
+    since it was read: start again."""
     assert result.plan is not None
     order = change.rows.order
     status = INITIAL_STATUS
-    if _offer_mode(view, order, result.rule, change.now) is OfferMode.AUTO_CLAIM and may_act(
-        Actor.SYSTEM, Transition.CLAIM
-    ):
+    policy = offer_policy(view, order, result.rule, change.now)
+    if policy.mode is OfferMode.AUTO_CLAIM and may_act(Actor.SYSTEM, Transition.CLAIM):
         status = next_status(status, Transition.CLAIM)
     sku_of = change.sku_of
     created = []
@@ -248,13 +253,9 @@ def _allocate(change: OrderChange, view: SourcingView, result: SourcingResult) -
                 {"line_id": r["line_id"], "sku": r["sku_code"], "units": r["units"]} for r in rows
             ],
         )
+        if status is INITIAL_STATUS:
+            change.rows = orders_repo.load(change.conn, order.id) or change.rows
+            row = repo.find(change.conn, fulfilment_id)
+            assert row is not None
+            open_wave(change, view, row, wave=1, exclude=excluded)
     return created
-
-
-def _offer_mode(view: SourcingView, order: Row[Any], rule: str | None, now: datetime) -> OfferMode:
-    try:
-        profile = view.live_profile(order.channel, DeliveryMethod(order.delivery_method), now)
-    except NotFound:
-        return OfferMode.AUTO_CLAIM
-    found = next((r for r in profile.rules if r.name == rule), None)
-    return found.offer.mode if found is not None else OfferMode.AUTO_CLAIM

@@ -43,28 +43,35 @@ def caller_of(principal: Principal) -> service.Caller:
 def list_fulfilments(
     caller: Annotated[Principal, Depends(allow(Role.CHANNEL, Role.STORE))],
     db: DatabaseDep,
+    now: NowDep,
     *,
     location: Annotated[str | None, Query(max_length=64)] = None,
     status: FulfilmentStatus | None = None,
     after: CursorQuery = None,
     limit: LimitQuery = 100,
 ) -> Page[FulfilmentOut]:
-    """A location's queue, oldest first (a store key: its own location, by default)."""
+    """A location's queue, oldest first (a store key: its own location, by default), with the
+    fulfilments offered to it and the time left to claim them."""
     found = service.list_fulfilments(
         db, caller_of(caller), location=location, status=status, after=after, limit=limit
     )
-    items = [FulfilmentOut.of_detail(d) for d in found]
+    items = [FulfilmentOut.of_detail(d, now) for d in found]
     return Page[FulfilmentOut].of(items, limit, lambda f: f.id)
 
 
 @router.get("/{fulfilment_id}")
-def get_fulfilment(fulfilment_id: CodePath, caller: Anyone, db: DatabaseDep) -> FulfilmentOut:
-    return FulfilmentOut.of_detail(service.get_fulfilment(db, fulfilment_id, caller_of(caller)))
+def get_fulfilment(
+    fulfilment_id: CodePath, caller: Anyone, db: DatabaseDep, now: NowDep
+) -> FulfilmentOut:
+    detail = service.get_fulfilment(db, fulfilment_id, caller_of(caller))
+    return FulfilmentOut.of_detail(detail, now)
 
 
 @router.post("/{fulfilment_id}/claim")
 def claim(fulfilment_id: CodePath, caller: Anyone, db: DatabaseDep, now: NowDep) -> FulfilmentOut:
-    """A store takes an offered fulfilment at its location."""
+    """A store takes a fulfilment offered to it; the first claim wins. A store that is not
+    the holding location takes the hold over, or is refused (409 `claim_does_not_fit`) when its
+    stock no longer has the units: the offer then stays open to the others."""
     detail = service.claim_fulfilment(db, fulfilment_id, caller_of(caller), now=now)
     return FulfilmentOut.of_detail(detail)
 

@@ -76,14 +76,35 @@ class ParcelOut(BaseModel):
         )
 
 
+class OfferOut(BaseModel):
+    wave: int = Field(description="1 for the first stores offered, then one more per timeout.")
+    locations: list[str] = Field(description="The stores this wave is offered to.")
+    expires_at: datetime
+    seconds_left: int = Field(description="Until the offer goes to the next stores.")
+
+
 class FulfilmentOut(FulfilmentBody):
     order_id: str
     order_status: str = Field(description="The order's status, derived from its fulfilments.")
     parcels: list[ParcelOut]
+    offer: OfferOut | None = Field(
+        default=None,
+        description="While offered to stores (broadcast): the open wave; any of its stores may"
+        " claim, the first claim wins.",
+    )
 
     @classmethod
-    def of_detail(cls, detail: FulfilmentDetail) -> FulfilmentOut:
+    def of_detail(cls, detail: FulfilmentDetail, now: datetime | None = None) -> FulfilmentOut:
         f = detail.fulfilment
+        offer = None
+        if detail.offer is not None:
+            left = (detail.offer.expires_at - now).total_seconds() if now is not None else 0
+            offer = OfferOut(
+                wave=detail.offer.wave,
+                locations=list(detail.offer.locations),
+                expires_at=detail.offer.expires_at,
+                seconds_left=max(0, int(left)),
+            )
         return cls(
             id=f.id,
             location=f.location,
@@ -98,6 +119,7 @@ class FulfilmentOut(FulfilmentBody):
             order_id=detail.order_id,
             order_status=detail.order_status.value,
             parcels=[ParcelOut.of(p) for p in detail.parcels],
+            offer=offer,
         )
 
 

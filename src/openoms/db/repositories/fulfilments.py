@@ -14,10 +14,11 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Row, case, select, update
+from sqlalchemy import Connection, Row, case, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from openoms.db.repositories.offers import open_to as offers_open_to
 from openoms.db.tables import (
     allocations,
     fulfilments,
@@ -140,8 +141,8 @@ def page(
     """Fulfilments by id (UUIDv7: oldest first), filtered."""
     f = fulfilments.c
     query = select(fulfilments).order_by(f.id).limit(limit)
-    if location is not None:
-        query = query.where(f.location_code == location)
+    if location is not None:  # its own, and those offered to it
+        query = query.where(or_(f.location_code == location, f.id.in_(offers_open_to(location))))
     if status is not None:
         query = query.where(f.status == status)
     if after is not None:

@@ -1,0 +1,205 @@
+"""Timers: the jobs the worker carries out, and `run_due`, which carries out those due.
+
+`run_due(db, now)` leases the due jobs (db/repositories/jobs.py: a conditional update, after
+`FOR UPDATE SKIP LOCKED` on PostgreSQL, so two workers never lease one job) and runs each in its
+own write transaction, which first deletes the job (still leased to us, its row locked) and then
+does the work: a handler that wants to run again schedules a new row. A handler that fails rolls
+back, and the job is put back with a backoff (`attempts` counted, the error kept).
+
+Jobs:
+- `offer_timeout` (a fulfilment): nobody claimed within the wave's minutes. The offers expire,
+  the next wave goes to the next N stores (the hold moving to the first that still fits); with
+  no store left, the fulfilment is withdrawn and its units re-routed without the stores offered
+  (the profile's next rules: claimed at once, offered again, or a backorder).
+- `backorder_retry` (an order): its unallocated units sourced again, every
+  `BACKORDER_RETRY_EVERY` while some are left (scheduled by re-routing and `after_placement`).
+
+`after_placement` opens the first offer wave of a placed order's broadcast fulfilments and sets
+its backorder timer, in a transaction of its own just after the order's (placing an order is
+tuned for speed in services/ordering.py; moving this into its transaction is the next step).
+Every change writes its events in its transaction (services/order_change.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Row
+from uuid6 import uuid7
+
+from openoms.db import changes
+from openoms.db.repositories import fulfilments as fulfilments_repo
+from openoms.db.repositories import jobs as repo
+from openoms.db.repositories import offers as offers_repo
+from openoms.db.uow import Database
+from openoms.domain.fulfilments import Actor, FulfilmentStatus, Transition
+from openoms.services.fulfilment import Caller, apply_transition, begin_step
+from openoms.services.offers import (
+    OFFER_TIMEOUT,
+    ClaimDoesNotFit,
+    candidates,
+    expire_offers,
+    move_hold,
+    offer_policy,
+    open_wave,
+)
+from openoms.services.order_change import OrderChange, finish_change, open_change
+from openoms.services.ordering import DecisionRecorder, OrderView
+from openoms.services.rerouting import (
+    BACKORDER_RETRY,
+    closed_locations,
+    reroute_units,
+    schedule_backorder_retry,
+)
+from openoms.services.sourcing_view import SourcingView
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)
+"""How long a leased job is a worker's: past that, another worker may take it up."""
+BATCH = 20
+OFFER_GONE = "offer_timeout"
+SYSTEM = Caller(Actor.SYSTEM)
+"""The re-route reason when the last wave expired."""
+
+
+@dataclass(frozen=True, slots=True)
+class Timers:
+    """What the jobs need besides the transaction."""
+
+    view: SourcingView
+    record: DecisionRecorder
+
+
+Handler = Callable[[Connection, Timers, str, datetime], None]
+
+
+def offer_timeout(conn: Connection, timers: Timers, fulfilment_id: str, now: datetime) -> None:
+    found = fulfilments_repo.find(conn, fulfilment_id)
+    if found is None or found.status != FulfilmentStatus.OFFERED:
+        offers_repo.close(conn, fulfilment_id, None, offers_repo.WITHDRAWN)
+        return
+    step = begin_step(
+        conn, changes.stamp(conn), fulfilment_id, Transition.WITHDRAW, caller=SYSTEM, now=now
+    )
+    rows = offers_repo.of_fulfilment(conn, fulfilment_id)
+    pending = [r.expires_at for r in rows if r.state == offers_repo.OPEN and r.expires_at > now]
+    if pending:  # a newer wave than the one this job was set for
+        repo.schedule(conn, OFFER_TIMEOUT, fulfilment_id, min(pending), now)
+        return
+    expire_offers(step, fulfilment_id)
+    offered = {r.location_code for r in rows} | closed_locations(conn, timers.view, now)
+    wave = max((r.wave for r in rows), default=0) + 1
+    if _next_wave(step, timers, step.fulfilment, offered, wave):
+        finish_change(step)
+        return
+    apply_transition(step)
+    reroute_units(
+        step,
+        view=timers.view,
+        record=timers.record,
+        units_by_line=dict(step.released),
+        exclude=offered,
+        reason=OFFER_GONE,
+        from_fulfilment=fulfilment_id,
+        from_location=step.location,
+    )
+    finish_change(step)
+
+
+def _next_wave(
+    change: OrderChange, timers: Timers, fulfilment: Row[Any], offered: set[str], wave: int
+) -> bool:
+    """Offer the next stores; the hold moves to the first that still has the units."""
+    policy = offer_policy(timers.view, change.rows.order, fulfilment.rule, change.now)
+    for location in candidates(change, timers.view, fulfilment, offered, max(policy.stores, 1)):
+        try:
+            moved = move_hold(change, fulfilment, location)
+        except ClaimDoesNotFit:
+            continue
+        return bool(open_wave(change, timers.view, moved, wave=wave, exclude=offered))
+    return False
+
+
+def backorder_retry(conn: Connection, timers: Timers, order_id: str, now: datetime) -> None:
+    change = open_change(conn, order_id, now)
+    wanted = {line_id: state[0] for line_id, state in change.lines.items() if state[0] > 0}
+    if not wanted:
+        return
+    skus = {change.sku_of[line_id] for line_id in wanted}
+    if not fulfilments_repo.atp_by_location(conn, skus):  # nothing anywhere: just wait again
+        schedule_backorder_retry(change)
+        return
+    reroute_units(
+        change,
+        view=timers.view,
+        record=timers.record,
+        units_by_line=wanted,
+        exclude=(),
+        reason="backorder_retry",
+    )
+    finish_change(change)
+
+
+HANDLERS: Mapping[str, Handler] = {OFFER_TIMEOUT: offer_timeout, BACKORDER_RETRY: backorder_retry}
+
+
+def run_due(
+    db: Database,
+    timers: Timers,
+    now: datetime,
+    *,
+    handlers: Mapping[str, Handler] = HANDLERS,
+    limit: int = BATCH,
+) -> int:
+    """Carry out the jobs due at `now`; returns how many ran (failed ones included)."""
+    token = str(uuid7())
+    with db.write() as uow:
+        leased = repo.lease(uow.conn, now, now + LEASE, token, limit)
+        uow.commit()
+    if leased:
+        timers.view.refresh()
+    for job in leased:
+        handler = handlers.get(job.kind)
+        try:
+            with db.write() as uow:
+                if not repo.is_leased(uow.conn, job.id, token):
+                    continue
+                repo.done(uow.conn, job.id, token)
+                if handler is None:
+                    raise LookupError(f"no handler for job kind {job.kind!r}")
+                handler(uow.conn, timers, job.subject, now)
+                uow.commit()
+        except Exception as error:
+            log.warning("job %s %s failed: %s", job.kind, job.subject, error)
+            timers.view.index.mark_stale()
+            backoff = timedelta(seconds=min(2 ** (job.attempts + 1), 3600))
+            with db.write() as uow:
+                repo.retry(uow.conn, job.id, token, now + backoff, repr(error))
+                uow.commit()
+    return len(leased)
+
+
+def after_placement(db: Database, view: SourcingView, order: OrderView, now: datetime) -> None:
+    """Just after an order is placed: its broadcast fulfilments offered to their first wave,
+    and its backorder timer set. Its own transaction, only for the orders that need it."""
+    offered = [f.id for f in order.fulfilments if f.status is FulfilmentStatus.OFFERED]
+    waiting = any(line.buckets.unallocated for line in order.lines)
+    if not offered and not waiting:
+        return
+    with db.write() as uow:
+        conn = uow.conn
+        change = open_change(conn, order.summary.id, now)
+        closed = closed_locations(conn, view, now)
+        for row in change.rows.fulfilments:
+            fresh = row.id in offered and row.status == FulfilmentStatus.OFFERED
+            if fresh and not offers_repo.of_fulfilment(conn, row.id):
+                open_wave(change, view, row, wave=1, exclude=closed)
+        if any(state[0] for state in change.lines.values()):
+            schedule_backorder_retry(change)
+        finish_change(change)
+        uow.commit()
