@@ -395,20 +395,31 @@ def _save(
         if not _known_channel(view, conn, request.channel):
             message = f"unknown channel {request.channel!r}"
             raise InvalidInput([FieldError("channel", message, "unknown")])
-        stamp = changes.stamp(conn)
-        repo.insert_order(conn, order, lines, placed.fulfilments, placed.allocations)
-        decisions = repo.add_decisions(conn, order_id, history, now, start=1)
-        events_repo.append(conn, events, stamp, now)
-        stock_changes.record(conn, sorted(wanted), stamp, now)
-        # Last, so that the positions' row locks are held for these statements and the commit
-        # only: every other order of these skus at these locations waits on them.
-        for (location, sku), units in sorted(wanted.items()):
-            if not repo.reserve(conn, location, sku, units):
-                raise _RaceLost(location, sku)
+        reserve = sorted(wanted.items())
+        if conn.dialect.name == "postgresql":
+            decisions = repo.decision_rows(order_id, history, now, start=1)
+            rows = repo.OrderRows.of(
+                order, lines, placed.fulfilments, placed.allocations, decisions
+            )
+            short = repo.place_in_one_trip(conn, rows, events, reserve, now)
+            if short:
+                raise _RaceLost(*short[0])
+        else:
+            stamp = changes.stamp(conn)
+            repo.insert_order(conn, order, lines, placed.fulfilments, placed.allocations)
+            decisions = repo.add_decisions(conn, order_id, history, now, start=1)
+            events_repo.append(conn, events, stamp, now)
+            stock_changes.record(conn, [key for key, _ in reserve], stamp, now)
+            # Last, so that the positions' row locks are held for these statements and the
+            # commit only: every other order of these skus at these locations waits on them.
+            for (location, sku), units in reserve:
+                if not repo.reserve(conn, location, sku, units):
+                    raise _RaceLost(location, sku)
+            rows = repo.OrderRows.of(
+                order, lines, placed.fulfilments, placed.allocations, decisions
+            )
         uow.commit()
-    saved = _view(
-        repo.OrderRows.of(order, lines, placed.fulfilments, placed.allocations, decisions)
-    )
+    saved = _view(rows)
     return Placed(saved, created=True)
 
 

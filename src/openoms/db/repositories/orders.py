@@ -15,7 +15,10 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, cast
 
+import psycopg
+from psycopg.types.json import Jsonb
 from sqlalchemy import Connection, Row, bindparam, select, update
+from sqlalchemy.exc import IntegrityError
 
 from openoms.db.tables import (
     allocations,
@@ -115,6 +118,121 @@ def insert_order(
         conn.execute(allocations.insert(), [dict(row) for row in allocation_rows])
 
 
+_PG_INSERT = {
+    "orders": (
+        "INSERT INTO orders (id, channel, customer, delivery_method, latitude, longitude,"
+        " country, pickup_store, promise_option, status, idempotency_key, request_hash,"
+        " created_at, updated_at) VALUES (%(id)s, %(channel)s, %(customer)s,"
+        " %(delivery_method)s, %(latitude)s, %(longitude)s, %(country)s, %(pickup_store)s,"
+        " %(promise_option)s, %(status)s, %(idempotency_key)s, %(request_hash)s,"
+        " %(created_at)s, %(updated_at)s)"
+    ),
+    "order_lines": (
+        "INSERT INTO order_lines (order_id, line_id, position, sku_code, quantity, unit_price,"
+        " currency, unallocated, unallocated_reason, cancelled) VALUES (%(order_id)s,"
+        " %(line_id)s, %(position)s, %(sku_code)s, %(quantity)s, %(unit_price)s, %(currency)s,"
+        " %(unallocated)s, %(unallocated_reason)s, %(cancelled)s)"
+    ),
+    "fulfilments": (
+        "INSERT INTO fulfilments (id, order_id, location_code, status, rule, version,"
+        " created_at, updated_at) VALUES (%(id)s, %(order_id)s, %(location_code)s, %(status)s,"
+        " %(rule)s, %(version)s, %(created_at)s, %(updated_at)s)"
+    ),
+    "allocations": (
+        "INSERT INTO allocations (fulfilment_id, line_id, order_id, location_code, sku_code,"
+        " units) VALUES (%(fulfilment_id)s, %(line_id)s, %(order_id)s, %(location_code)s,"
+        " %(sku_code)s, %(units)s)"
+    ),
+    "decisions": (
+        "INSERT INTO decisions (order_id, seq, outcome, record, created_at)"
+        " VALUES (%(order_id)s, %(seq)s, %(outcome)s, %(record)s, %(created_at)s)"
+    ),
+}
+_JSON = frozenset({"customer", "promise_option", "record", "payload"})
+# The change stamp of db/changes.py on PostgreSQL (the transaction's id), written by the
+# statements themselves.
+_PG_EVENT = (
+    "INSERT INTO events (stamp, order_id, fulfilment_id, type, payload, created_at)"
+    " VALUES (pg_current_xact_id()::text::bigint, %(order_id)s, %(fulfilment_id)s, %(type)s,"
+    " %(payload)s, %(created_at)s)"
+)
+_PG_CHANGE = (
+    "INSERT INTO stock_changes (seq, location_code, sku_code, changed_at)"
+    " VALUES (pg_current_xact_id()::text::bigint, %(location)s, %(sku)s, %(now)s)"
+    " ON CONFLICT DO NOTHING"
+)
+_PG_RESERVE = (
+    "UPDATE stock_positions SET reserved = reserved + %(units)s"
+    " WHERE location_code = %(location)s AND sku_code = %(sku)s"
+    " AND on_hand - reserved - safety_stock >= %(units)s"
+)
+
+
+def _pg_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: Jsonb(v) if k in _JSON and v is not None else v for k, v in row.items()}
+
+
+def place_in_one_trip(
+    conn: Connection,
+    rows: OrderRows,
+    events_rows: Sequence[Mapping[str, Any]],
+    reserve: Sequence[tuple[tuple[str, str], int]],
+    now: datetime,
+) -> list[tuple[str, str]]:
+    """PostgreSQL only: an order placed in one round trip (psycopg's pipeline mode) - its
+    rows, its decisions, its events and the changed positions, stamped by the statements
+    themselves, then `reserve`'s conditional updates, in the order given (key order: two
+    orders lock the positions they share in the same order), last, so that the positions'
+    row locks are held for the commit only. Returns the positions that had not the units (a
+    lost race: the caller rolls back). The same writes as `insert_order`, `add_decisions`,
+    `events.append`, `stock_changes.record` and `reserve`, without their 10-15 round trips
+    and SQLAlchemy's cost per statement, which made most of an order's time."""
+    pg = conn.connection.driver_connection
+    assert pg is not None
+    checks: list[tuple[tuple[str, str], Any]] = []
+    try:
+        with pg.pipeline() as pipeline, pg.cursor() as cursor:
+            cursor.execute(_PG_INSERT["orders"], _pg_row(vars(rows.order)))
+            for table, found in (
+                ("order_lines", rows.lines),
+                ("fulfilments", rows.fulfilments),
+                ("allocations", rows.allocations),
+                ("decisions", rows.decisions),
+            ):
+                if found:
+                    cursor.executemany(_PG_INSERT[table], [_pg_row(vars(r)) for r in found])
+            if events_rows:
+                cursor.executemany(
+                    _PG_EVENT, [{**_pg_row(e), "created_at": now} for e in events_rows]
+                )
+            if reserve:
+                changed = [{"location": loc, "sku": sku, "now": now} for (loc, sku), _ in reserve]
+                cursor.executemany(_PG_CHANGE, changed)
+            for (location, sku), units in reserve:
+                check = pg.cursor()
+                check.execute(_PG_RESERVE, {"units": units, "location": location, "sku": sku})
+                checks.append(((location, sku), check))
+            pipeline.sync()
+    except psycopg.IntegrityError as error:
+        raise IntegrityError("placing an order", None, error) from error
+    return [key for key, check in checks if check.rowcount != 1]
+
+
+def decision_rows(
+    order_id: str, records: Sequence[tuple[str, Any]], now: datetime, *, start: int
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "order_id": order_id,
+            "seq": start + i,
+            "outcome": outcome,
+            "record": record,
+            "created_at": now,
+        }
+        for i, (outcome, record) in enumerate(records)
+    ]
+
+
 def add_decisions(
     conn: Connection,
     order_id: str,
@@ -130,16 +248,7 @@ def add_decisions(
         query = select(d.seq).where(d.order_id == order_id).order_by(d.seq.desc())
         last = conn.execute(query).first()
         start = (last[0] if last else 0) + 1
-    rows = [
-        {
-            "order_id": order_id,
-            "seq": start + i,
-            "outcome": outcome,
-            "record": record,
-            "created_at": now,
-        }
-        for i, (outcome, record) in enumerate(records)
-    ]
+    rows = decision_rows(order_id, records, now, start=start)
     if rows:
         conn.execute(decisions.insert(), rows)
     return rows
