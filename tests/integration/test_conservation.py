@@ -1,0 +1,219 @@
+"""Invariant 3 under any sequence of operations: every unit of an order line is in exactly one
+bucket, and every reserved unit of a position is held by exactly one fulfilment there.
+
+Hypothesis draws sequences of placements, transitions (claim, full and short picks, pack, ship,
+deliver, rejects of every reason, cancel), order cancellations of whole orders or some units,
+tracking events and stock snapshots, and applies them over the API; refusals (409, 422) are
+fine, a 5xx never is. After each sequence, every order reads back conserved, and the database
+agrees: reserved = the units of the allocations whose fulfilment still holds them.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+import pytest
+from fastapi import FastAPI
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from openoms.api.deps import get_now
+from openoms.db.tables import allocations, fulfilments, stock_positions
+from openoms.domain.fulfilments import FulfilmentStatus, holds_allocation
+from tests.conftest import World
+from tests.integration.test_fulfilments import read_order, settle
+from tests.integration.test_orders import BROADCAST, network, order_body
+from tests.integration.test_promise_api import a_weekday_morning
+
+SKUS = ("A", "B", "C")
+LOCATIONS = ("WH1", "ST1", "ST2")
+NUMBERS = itertools.count(1)
+
+lines = st.lists(
+    st.tuples(st.sampled_from(SKUS), st.integers(1, 3)),
+    min_size=1,
+    max_size=3,
+    unique_by=lambda t: t[0],
+)
+act = st.tuples(
+    st.just("act"),
+    st.integers(0, 50),
+    st.sampled_from(("claim", "pick", "short_pick", "pack", "ship", "deliver", "cancel")),
+)
+reject = st.tuples(
+    st.just("reject"),
+    st.integers(0, 50),
+    st.sampled_from(("out_of_stock", "damaged", "no_capacity")),
+)
+operations = st.lists(
+    st.one_of(
+        st.tuples(st.just("place"), lines),
+        act,
+        act,
+        act,
+        reject,
+        st.tuples(st.just("cancel_order"), st.integers(0, 50), st.booleans()),
+        st.tuples(st.just("track"), st.integers(0, 50)),
+        st.tuples(
+            st.just("snapshot"),
+            st.sampled_from(LOCATIONS),
+            st.sampled_from(SKUS),
+            st.integers(0, 8),
+        ),
+    ),
+    min_size=4,
+    max_size=24,
+)
+
+
+@pytest.fixture(autouse=True)
+def morning(world: World) -> Iterator[datetime]:
+    now = a_weekday_morning()
+    app = cast(FastAPI, world.client.app)
+    app.dependency_overrides[get_now] = lambda: now
+    yield now
+    app.dependency_overrides.clear()
+
+
+class Run:
+    """What a sequence has made so far, so that operations can pick targets by index."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.orders: list[str] = []
+        self.fulfilments: list[str] = []
+        self.parcels: dict[str, str] = {}
+        self.order_of: dict[str, str] = {}
+
+    def call(self, method: str, path: str, body: Any = None, **headers: str) -> Any:
+        answer = self.world.client.request(
+            method, path, json=body, headers={**self.world.admin, **headers}
+        )
+        assert answer.status_code < 500, answer.text
+        return answer
+
+    def remember(self, order: dict[str, Any]) -> None:
+        if order["id"] not in self.orders:
+            self.orders.append(order["id"])
+        for fulfilment in order["fulfilments"]:
+            if fulfilment["id"] not in self.order_of:
+                self.fulfilments.append(fulfilment["id"])
+                self.order_of[fulfilment["id"]] = order["id"]
+
+    def apply(self, operation: tuple[Any, ...]) -> None:
+        kind = operation[0]
+        if kind == "place":
+            body = order_body(*((str(i), s, q) for i, (s, q) in enumerate(operation[1], 1)))
+            answer = self.call("POST", "/v1/orders", body, **{"Idempotency-Key": key()})
+            if answer.status_code == 201:
+                self.remember(answer.json())
+        elif kind == "snapshot":
+            _, location, sku, on_hand = operation
+            row = {"location": location, "sku": sku, "on_hand": on_hand, "as_of": as_of()}
+            self.call("POST", "/v1/stock/snapshots", {"rows": [row]})
+            self.refresh(self.orders)  # stock drift may re-route any order
+        elif kind == "cancel_order" and self.orders:
+            order_id = self.orders[operation[1] % len(self.orders)]
+            body = None
+            if operation[2]:
+                body = {"lines": [{"line_id": "1", "units": 1}]}
+            self.call("POST", f"/v1/orders/{order_id}/cancel", body)
+            self.refresh([order_id])
+        elif kind in ("act", "reject", "track") and self.fulfilments:
+            fid = self.fulfilments[operation[1] % len(self.fulfilments)]
+            self.transition(fid, operation)
+            self.refresh(self.orders if kind == "reject" else [self.order_of[fid]])
+
+    def refresh(self, order_ids: list[str]) -> None:
+        """Re-routes make new fulfilments: learn them."""
+        for order_id in order_ids:
+            self.remember(read_order(self.world, order_id))
+
+    def transition(self, fid: str, operation: tuple[Any, ...]) -> None:
+        kind, action = operation[0], operation[-1]
+        path = f"/v1/fulfilments/{fid}"
+        held = self.call("GET", path).json()["allocations"]
+        if kind == "track":
+            if fid in self.parcels:
+                event = {"tracking_number": self.parcels[fid], "status": "delivered", "at": as_of()}
+                self.call("POST", "/v1/carriers/tracking", {"events": [event]}, **carrier(self))
+        elif kind == "reject":
+            body: dict[str, Any] = {"reason": action}
+            if action == "out_of_stock":
+                body["found"] = {a["sku"]: 0 for a in held}
+            self.call("POST", f"{path}/reject", body)
+        elif action == "short_pick":
+            picked = {a["line_id"]: a["units"] - 1 for a in held[:1]}
+            self.call("POST", f"{path}/pick", {"picked": picked})
+        elif action == "ship":
+            number = f"TRK-{next(NUMBERS)}"
+            box = {"tracking_number": number, "carrier_service": "x", "weight_g": 900}
+            if self.call("POST", f"{path}/ship", {"parcels": [box]}).status_code == 200:
+                self.parcels[fid] = number
+        else:
+            self.call("POST", f"{path}/{action}")
+
+
+def carrier(run: Run) -> dict[str, str]:
+    return run.world.carrier
+
+
+def key() -> str:
+    return f"k-{next(NUMBERS)}"
+
+
+def as_of() -> str:
+    return (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
+
+
+def held_by_fulfilments(world: World) -> dict[tuple[str, str], int]:
+    a, f = allocations.c, fulfilments.c
+    query = select(f.status, a.location_code, a.sku_code, a.units).join(
+        fulfilments, f.id == a.fulfilment_id
+    )
+    held: dict[tuple[str, str], int] = defaultdict(int)
+    with world.db.read() as conn:
+        for status, location, sku, units in conn.execute(query):
+            if holds_allocation(FulfilmentStatus(status)):
+                held[(location, sku)] += units
+    return held
+
+
+def reserved(world: World) -> dict[tuple[str, str], int]:
+    p = stock_positions.c
+    with world.db.read() as conn:
+        rows = conn.execute(select(p.location_code, p.sku_code, p.reserved, p.on_hand))
+        found = {}
+        for location, sku, units, on_hand in rows:
+            assert units >= 0
+            assert on_hand >= 0
+            if units:
+                found[(location, sku)] = units
+    return found
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(sequence=operations)
+def test_any_sequence_of_operations_keeps_every_unit_in_exactly_one_bucket(
+    world: World, sequence: list[tuple[Any, ...]]
+) -> None:
+    run: Run | None = getattr(world, "run", None)
+    if run is None:  # the first example sets up; later ones act on what earlier ones made
+        network(world, [(at, sku, 6) for at in LOCATIONS for sku in SKUS], BROADCAST)
+        settle(world, list(SKUS))
+        run = Run(world)
+        world.run = run  # type: ignore[attr-defined]
+    for operation in sequence:
+        run.apply(operation)
+    for order_id in run.orders:
+        read_order(world, order_id)  # checks every line's buckets
+    assert reserved(world) == {k: v for k, v in held_by_fulfilments(world).items() if v}
