@@ -5,7 +5,8 @@ The server is started for real (`oms serve`) on the demo network: on PostgreSQL
 folder (1 process). A small asyncio client (bench/promise.py's) keeps `--concurrency`
 keep-alive HTTP/1.1 connections busy with `POST /v1/orders`: 1-4 lines of distinct skus drawn
 by popularity, 1-2 units each, home standard delivery to points near French towns drawn by
-population, each with its own Idempotency-Key. Every answer must be a 201.
+population, each with its own Idempotency-Key. Every answer must be a 201. The connections
+are spread evenly over the API processes first (`balance`), as a load balancer would.
 
 The ceiling, in the same run and on the same PostgreSQL database, from as many concurrent
 connections (asyncio psycopg, no SQLAlchemy, no application code): per order one transaction
@@ -21,7 +22,7 @@ plus any difference between a position's growth in `reserved` and the units the 
 allocations hold there. Both must be 0.
 
     .venv/bin/python bench/orders.py [--quick] [--seconds 20] [--concurrency 16]
-                                     [--database-url URL]
+                                     [--database-url URL] [--skip-sqlite]
 """
 
 from __future__ import annotations
