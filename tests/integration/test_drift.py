@@ -298,3 +298,23 @@ def test_what_an_out_of_stock_store_found_reroutes_the_other_orders_holds_there(
     assert moved["decisions"][-1]["record"]["reroute"]["reason"] == drift.STOCK_DRIFT
     assert position(world.db, "ST1", "A") == (1, 1)
     assert_positions_agree_with_holds(world.db)
+
+
+def test_a_movement_that_takes_the_shelf_below_reserved_reroutes_the_newest_order(
+    world: World,
+) -> None:
+    older, newer = two_orders_at_wh1(world)
+    row = {
+        "movement_id": "shrink-1",
+        "location": "WH1",
+        "sku": "A",
+        "delta": -3,
+        "reason": "shrinkage",
+        "occurred_at": as_of(),
+    }
+    answer = world.client.post("/v1/stock/movements", json={"rows": [row]}, headers=world.admin)
+    assert answer.status_code == 200, answer.text
+    assert position(world.db, "WH1", "A") == (2, 2)
+    assert holds(read_order(world, older["id"])) == {"WH1": 2}
+    assert holds(read_order(world, newer["id"])) == {"ST1": 2}
+    assert_positions_agree_with_holds(world.db)

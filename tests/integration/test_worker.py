@@ -194,3 +194,18 @@ def test_two_workers_at_once_never_run_the_same_job_twice(world: World, morning:
     assert sorted(runs) == subjects
     assert set(runs.values()) == {1}
     assert job_kinds(world.db) == []
+
+
+def test_stock_arriving_makes_waiting_backorders_due_at_once(
+    world: World, morning: datetime
+) -> None:
+    three_stores(world, units=1, profile=STORES_THEN_WAREHOUSES)
+    order = place(world, order_body(("1", "A", 5)), "k-short")
+    j = jobs.c
+    with world.db.read() as conn:
+        due = conn.execute(select(j.due_at).where(j.subject == order["id"])).scalar_one()
+    assert due > morning
+    set_stock(world, [("WH1", "A", 9)])
+    with world.db.read() as conn:
+        due = conn.execute(select(j.due_at).where(j.subject == order["id"])).scalar_one()
+    assert due == morning

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from openoms.db import changes
+from openoms.db.repositories import jobs as jobs_repo
 from openoms.db.repositories import stock as repo
 from openoms.db.repositories import stock_changes
 from openoms.db.repositories.codes import existing_codes
@@ -25,6 +26,7 @@ from openoms.domain.stock import MAX_QUANTITY, Movement, MovementOutcome, StockP
 from openoms.errors import FieldError, InvalidInput, NotFound
 from openoms.services import drift
 from openoms.services.ordering import DecisionRecorder
+from openoms.services.rerouting import BACKORDER_RETRY
 from openoms.services.sourcing_view import SourcingView
 
 MAX_LISTED_ERRORS = 20
@@ -117,6 +119,8 @@ def _after_snapshot(
     in transactions of its own after the snapshot committed."""
     if counts.drifted:
         drift.resolve_changed(db, seq, now, view=view, record=record)
+    if counts.changed:
+        _stock_arrived(db, now)
     return SnapshotReport(
         received=received,
         applied=counts.applied,
@@ -127,8 +131,16 @@ def _after_snapshot(
 
 
 def record_movements(
-    db: Database, rows: Sequence[MovementRow], now: datetime, *, row_offset: int = 0
+    db: Database,
+    rows: Sequence[MovementRow],
+    now: datetime,
+    *,
+    row_offset: int = 0,
+    view: SourcingView | None = None,
+    record: DecisionRecorder | None = None,
 ) -> MovementReport:
+    """Apply signed deltas, each movement id once. A shelf taken below what is held there has
+    its newest holds re-routed once this commits, as after a snapshot (services/drift.py)."""
     _check_bounds(rows, row_offset, lambda r: r.delta, "delta", low=-MAX_QUANTITY)
     unique = list({row.movement_id: row for row in reversed(rows)}.values())
     with db.write() as uow:
@@ -146,7 +158,16 @@ def record_movements(
             if p.on_hand != positions[(p.location, p.sku)].on_hand
         ]
         stock_changes.record(uow.conn, moved, seq, now)
+        short = [
+            (p.location, p.sku)
+            for p, _ in changed
+            if p.on_hand < positions[(p.location, p.sku)].reserved
+        ]
         uow.commit()
+    if short:  # a movement took a shelf below what is held there: as a snapshot would
+        drift.resolve_positions(db, short, now, view=view, record=record)
+    if any(row.delta > 0 for row in new):
+        _stock_arrived(db, now)
     return MovementReport(
         received=len(rows),
         applied=outcomes[MovementOutcome.APPLIED] + outcomes[MovementOutcome.CLAMPED],
@@ -154,6 +175,16 @@ def record_movements(
         before_snapshot=outcomes[MovementOutcome.BEFORE_SNAPSHOT],
         clamped=outcomes[MovementOutcome.CLAMPED],
     )
+
+
+def _stock_arrived(db: Database, now: datetime) -> None:
+    """Stock came in somewhere: backordered orders are tried again by the worker now rather
+    than at their next retry. Each retry first checks, in one query, whether any location
+    holds its skus at all, so waking them all costs little; the alternative, matching the
+    changed skus to backordered lines, would cost every snapshot a join over its change log."""
+    with db.write() as uow:
+        if jobs_repo.hasten(uow.conn, BACKORDER_RETRY, now):
+            uow.commit()
 
 
 def set_safety_stock(

@@ -55,15 +55,16 @@ def post_snapshots(
 
 @router.post("/v1/stock/movements")
 def post_movements(
-    body: MovementBatch, caller: StockWriter, db: DatabaseDep, now: NowDep
+    body: MovementBatch, caller: StockWriter, db: DatabaseDep, view: SourcingViewDep, now: NowDep
 ) -> MovementReportBody:
-    """Signed deltas. Idempotent: a movement id seen before changes nothing."""
+    """Signed deltas. Idempotent: a movement id seen before changes nothing. A shelf taken
+    below what is reserved there re-routes the newest holds, as a snapshot would."""
     _check_rows_scope(caller, [r.location for r in body.rows])
     rows = [
         MovementRow(r.movement_id, r.location, r.sku, r.delta, r.reason, r.occurred_at)
         for r in body.rows
     ]
-    report = stock.record_movements(db, rows, now)
+    report = stock.record_movements(db, rows, now, view=view, record=decision_record)
     return MovementReportBody(
         received=report.received,
         applied=report.applied,

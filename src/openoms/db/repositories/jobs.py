@@ -90,3 +90,9 @@ def retry(conn: Connection, job_id: str, token: str, due_at: datetime, error: st
             last_error=error[:500],
         )
     )
+
+
+def hasten(conn: Connection, kind: str, now: datetime) -> int:
+    """Every job of `kind` due later than `now` becomes due now; how many did."""
+    result = conn.execute(update(jobs).where(_j.kind == kind, _j.due_at > now).values(due_at=now))
+    return int(result.rowcount or 0)
