@@ -1,7 +1,9 @@
 """Orders: placing one (sourced, then allocated without oversell), reading, listing, cancelling.
 
 Allocation is a conditional update per position (`orders_repo.reserve`: `reserved + q` only
-where ATP still holds q), in key order, in the order's write transaction. Chosen over locking
+where ATP still holds q), in key order, last in the order's write transaction (so that the
+positions' row locks are held for the commit only; on PostgreSQL the whole write is one round
+trip, `orders_repo.place_in_one_trip`). Chosen over locking
 the positions first (`lock_positions`, then checking in Python, then updating): one statement
 and one round trip per position instead of two, the check and the write cannot drift apart,
 and it behaves the same on SQLite and PostgreSQL. The plan was made from the in-process index,
