@@ -70,3 +70,21 @@ def test_only_channel_keys_are_scoped_to_a_channel(world: World) -> None:
     assert made.json()["channel"] == "web"
     listed = world.client.get("/v1/keys", headers=world.admin).json()
     assert {k["channel"] for k in listed if k["name"] == "shop"} == {"web"}
+
+
+def test_a_scoped_key_sees_the_fulfilments_and_events_of_its_channel_only(world: World) -> None:
+    network(world, [("WH1", "A", 5)])
+    web, app = scoped(world, "web"), scoped(world, "app")
+    placed = order(world, web, "k1")
+    assert placed.status_code == 201, placed.text
+    [fulfilment] = placed.json()["fulfilments"]
+    path = f"/v1/fulfilments/{fulfilment['id']}"
+    assert world.client.get(path, headers=web).status_code == 200
+    assert world.client.get(path, headers=app).status_code == 404
+    assert world.client.post(f"{path}/cancel", headers=app).status_code == 404
+    listed = world.client.get("/v1/fulfilments", headers=web).json()["items"]
+    assert [f["id"] for f in listed] == [fulfilment["id"]]
+    assert world.client.get("/v1/fulfilments", headers=app).json()["items"] == []
+    ours = world.client.get("/v1/events", headers=web).json()["items"]
+    assert {e["order_id"] for e in ours} == {placed.json()["id"]}
+    assert world.client.get("/v1/events", headers=app).json()["items"] == []

@@ -56,11 +56,14 @@ def parse_cursor(text: str | None, field: str = "since") -> tuple[int, int]:
     return int(found[1]), int(found[2])
 
 
-def list_events(db: Database, *, since: str | None, limit: int) -> EventPage:
+def list_events(
+    db: Database, *, since: str | None, limit: int, channel: str | None = None
+) -> EventPage:
+    """`channel`: the events of that channel's orders only (a key scoped to a channel)."""
     after = parse_cursor(since)
     with db.read() as conn:
         horizon = changes.watermark(conn).horizon
-        rows = repo.page(conn, after=after, below=horizon, limit=limit)
+        rows = repo.page(conn, after=after, below=horizon, limit=limit, channel=channel)
     events = tuple(
         Event(
             seq=row.seq,

@@ -115,6 +115,8 @@ class Caller:
     actor: Actor
     location: str | None = None
     """A store key's location: it sees and acts on fulfilments there only."""
+    channel: str | None = None
+    """A channel key's channel, when scoped: it sees and acts on that channel's orders only."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,12 +211,16 @@ def list_fulfilments(
             status=status.value if status else None,
             after=after,
             limit=limit,
+            channel=caller.channel,
         )
         return _details(conn, rows)
 
 
 def _in_scope(conn: Connection, caller: Caller, row: Row[Any]) -> bool:
-    """Its location's, or offered to it (a store sees and may claim an offer made to it)."""
+    """Its location's, or offered to it (a store sees and may claim an offer made to it); its
+    channel's, for a key scoped to a channel."""
+    if caller.channel is not None and repo.channel_of(conn, row.order_id) != caller.channel:
+        return False
     if caller.location is None or row.location_code == caller.location:
         return True
     offered = row.status == FulfilmentStatus.OFFERED

@@ -17,7 +17,7 @@ router = APIRouter(prefix="/v1/events", tags=["events"])
 
 @router.get("")
 def list_events(
-    _: Annotated[Principal, Depends(allow(Role.CHANNEL))],
+    caller: Annotated[Principal, Depends(allow(Role.CHANNEL))],
     db: DatabaseDep,
     since: CursorQuery = None,
     limit: LimitQuery = 100,
@@ -25,6 +25,8 @@ def list_events(
     """Events after `since` (a `next` of an earlier answer; absent: from the first event).
 
     An event shows once every transaction that could still write one before it has ended:
-    poll with `next`, and no event is ever skipped.
+    poll with `next`, and no event is ever skipped. A key scoped to a channel reads the events
+    of that channel's orders only.
     """
-    return EventPageBody.of(events.list_events(db, since=since, limit=limit))
+    channel = caller.channel if caller.role is Role.CHANNEL else None
+    return EventPageBody.of(events.list_events(db, since=since, limit=limit, channel=channel))

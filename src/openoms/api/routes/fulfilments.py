@@ -34,9 +34,11 @@ Anyone = Annotated[Principal, Depends(allow(Role.CHANNEL, Role.STORE, Role.CARRI
 
 
 def caller_of(principal: Principal) -> service.Caller:
-    """The key's role as the state machine's actor; a store key with its location."""
+    """The key's role as the state machine's actor; a store key with its location, a channel
+    key with its channel when it is scoped to one."""
     location = principal.location if principal.role is Role.STORE else None
-    return service.Caller(Actor(principal.role.value), location)
+    channel = principal.channel if principal.role is Role.CHANNEL else None
+    return service.Caller(Actor(principal.role.value), location, channel)
 
 
 @router.get("")

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, select, tuple_
 
-from openoms.db.tables import events
+from openoms.db.tables import events, orders
 
 
 def append(conn: Connection, rows: Sequence[Mapping[str, Any]], stamp: int, now: datetime) -> None:
@@ -29,7 +29,15 @@ def append(conn: Connection, rows: Sequence[Mapping[str, Any]], stamp: int, now:
         )
 
 
-def page(conn: Connection, *, after: tuple[int, int], below: int, limit: int) -> list[Row[Any]]:
+def page(
+    conn: Connection,
+    *,
+    after: tuple[int, int],
+    below: int,
+    limit: int,
+    channel: str | None = None,
+) -> list[Row[Any]]:
+    """Events after the cursor, below the horizon; of one channel's orders only if given."""
     e = events.c
     query = (
         select(events)
@@ -37,4 +45,6 @@ def page(conn: Connection, *, after: tuple[int, int], below: int, limit: int) ->
         .order_by(e.stamp, e.seq)
         .limit(limit)
     )
+    if channel is not None:
+        query = query.join(orders, orders.c.id == e.order_id).where(orders.c.channel == channel)
     return list(conn.execute(query))

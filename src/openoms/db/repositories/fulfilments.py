@@ -136,11 +136,19 @@ def find(conn: Connection, fulfilment_id: str) -> Row[Any] | None:
 
 
 def page(
-    conn: Connection, *, location: str | None, status: str | None, after: str | None, limit: int
+    conn: Connection,
+    *,
+    location: str | None,
+    status: str | None,
+    after: str | None,
+    limit: int,
+    channel: str | None = None,
 ) -> list[Row[Any]]:
     """Fulfilments by id (UUIDv7: oldest first), filtered."""
     f = fulfilments.c
     query = select(fulfilments).order_by(f.id).limit(limit)
+    if channel is not None:
+        query = query.join(orders, orders.c.id == f.order_id).where(orders.c.channel == channel)
     if location is not None:  # its own, and those offered to it
         query = query.where(or_(f.location_code == location, f.id.in_(offers_open_to(location))))
     if status is not None:
@@ -148,6 +156,10 @@ def page(
     if after is not None:
         query = query.where(f.id > after)
     return list(conn.execute(query))
+
+
+def channel_of(conn: Connection, order_id: str) -> str | None:
+    return conn.execute(select(orders.c.channel).where(orders.c.id == order_id)).scalar()
 
 
 def set_line(
