@@ -431,6 +431,22 @@ def test_a_pick_of_nothing_or_of_unknown_lines_is_refused_naming_the_field(world
     assert position(world.db, "ST1", "A") == (5, 3)
 
 
+def test_a_snapshot_counted_before_an_out_of_stock_reject_does_not_undo_what_was_found(
+    world: World, morning: datetime
+) -> None:
+    _, fid = offered_at_st1(world)
+    act(world, fid, "reject", world.store1, {"reason": "out_of_stock", "found": {"A": 1}})
+    assert position(world.db, "ST1", "A")[0] == 1
+    earlier = (morning - timedelta(minutes=5)).isoformat()
+    row = {"location": "ST1", "sku": "A", "on_hand": 5, "as_of": earlier}
+    answer = world.client.post("/v1/stock/snapshots", json={"rows": [row]}, headers=world.admin)
+    assert answer.json()["stale"] == 1
+    assert position(world.db, "ST1", "A")[0] == 1
+    later = {**row, "on_hand": 4, "as_of": (morning + timedelta(minutes=5)).isoformat()}
+    world.client.post("/v1/stock/snapshots", json={"rows": [later]}, headers=world.admin)
+    assert position(world.db, "ST1", "A")[0] == 4
+
+
 def test_out_of_stock_needs_what_was_found_of_the_fulfilments_skus(world: World) -> None:
     _, fid = offered_at_st1(world)
     missing = act(world, fid, "reject", world.store1, {"reason": "out_of_stock"}, status=422)

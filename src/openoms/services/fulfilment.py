@@ -623,7 +623,7 @@ def _reject_effect(step: _Step, reason: RejectReason, found: Mapping[str, int]) 
     location = step.location
     if reason is RejectReason.OUT_OF_STOCK:
         for sku, units in sorted(found.items()):
-            repo.set_on_hand(step.conn, location, sku, units)
+            repo.set_on_hand(step.conn, location, sku, units, step.now)
             step.touched.add((location, sku))
     elif reason is RejectReason.DAMAGED:
         by_sku: dict[str, int] = defaultdict(int)

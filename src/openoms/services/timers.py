@@ -37,6 +37,7 @@ from openoms.db.repositories import jobs as repo
 from openoms.db.repositories import offers as offers_repo
 from openoms.db.uow import Database
 from openoms.domain.fulfilments import Actor, FulfilmentStatus, Transition
+from openoms.domain.profiles import OfferMode
 from openoms.services.fulfilment import Caller, apply_transition, begin_step
 from openoms.services.offers import (
     OFFER_TIMEOUT,
@@ -63,8 +64,8 @@ LEASE = timedelta(minutes=5)
 """How long a leased job is a worker's: past that, another worker may take it up."""
 BATCH = 20
 OFFER_GONE = "offer_timeout"
-SYSTEM = Caller(Actor.SYSTEM)
 """The re-route reason when the last wave expired."""
+SYSTEM = Caller(Actor.SYSTEM)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +117,8 @@ def _next_wave(
 ) -> bool:
     """Offer the next stores; the hold moves to the first that still has the units."""
     policy = offer_policy(timers.view, change.rows.order, fulfilment.rule, change.now)
+    if policy.mode is not OfferMode.BROADCAST:  # the profile stopped broadcasting: re-route
+        return False  # (before moving the hold: a moved hold would leave the step stale)
     for location in candidates(change, timers.view, fulfilment, offered, max(policy.stores, 1)):
         try:
             moved = move_hold(change, fulfilment, location)

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Row, case, or_, select, update
+from sqlalchemy import Connection, Row, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -111,12 +111,15 @@ def write_off(conn: Connection, fulfilment_id: str, damaged: Units, *, now: date
     _movement(conn, "damaged", fulfilment_id, damaged, now=now)
 
 
-def set_on_hand(conn: Connection, location: str, sku: str, units: int) -> None:
-    """What a store found on its shelf, until the next snapshot says otherwise."""
+def set_on_hand(conn: Connection, location: str, sku: str, units: int, now: datetime) -> None:
+    """What a store found on its shelf, until the next snapshot says otherwise: the count
+    stands as a snapshot taken `now`, so a snapshot counted earlier but arriving later is
+    older and ignored."""
+    newer = case((_p.snapshot_as_of.is_(None), now), (_p.snapshot_as_of < now, now))
     conn.execute(
         update(stock_positions)
         .where(_p.location_code == location, _p.sku_code == sku)
-        .values(on_hand=units)
+        .values(on_hand=units, snapshot_as_of=func.coalesce(newer, _p.snapshot_as_of))
     )
 
 
