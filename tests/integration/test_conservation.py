@@ -152,7 +152,7 @@ class Run:
             self.call("POST", f"{path}/pick", {"picked": picked})
         elif action == "ship":
             number = f"TRK-{next(NUMBERS)}"
-            box = {"tracking_number": number, "carrier_service": "x", "weight_g": 900}
+            box = {"tracking_number": number, "carrier_service": "parcel_standard", "weight_g": 900}
             if self.call("POST", f"{path}/ship", {"parcels": [box]}).status_code == 200:
                 self.parcels[fid] = number
         else:

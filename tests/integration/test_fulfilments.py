@@ -90,7 +90,7 @@ def event_types(db: Database, order_id: str) -> list[str]:
 
 
 def parcel(number: str, weight_g: int = 1500) -> dict[str, Any]:
-    return {"tracking_number": number, "carrier_service": "colissimo-home", "weight_g": weight_g}
+    return {"tracking_number": number, "carrier_service": "parcel_standard", "weight_g": weight_g}
 
 
 def deliver(world: World, *numbers: str, at: datetime | None = None) -> dict[str, Any]:
@@ -269,7 +269,7 @@ def test_two_concurrent_ships_take_the_units_off_the_shelf_once(
     def ship(db: Database) -> service.FulfilmentDetail:
         with lock:
             number = next(numbers)
-        parcels = [service.Parcel(number, "colissimo-home", 900)]
+        parcels = [service.Parcel(number, "parcel_standard", 900)]
         return service.ship_fulfilment(db, fid, st1(), parcels=parcels, now=morning)
 
     outcomes = race(world, ship)
@@ -554,3 +554,13 @@ def test_a_reroute_reads_the_sourcing_view_of_the_order(world: World) -> None:
     order = read_order(world, order_id)
     assert order["lines"][0]["buckets"]["allocated"] == {"ST2": 1}
     assert order["decisions"][-1]["record"]["rule"] == "stores"
+
+
+def test_a_parcel_names_a_carrier_service_the_oms_knows(world: World) -> None:
+    _, fid = offered_at_st1(world)
+    for action in ("claim", "pick", "pack"):
+        act(world, fid, action, world.store1)
+    body = {"parcels": [parcel("T-1"), {**parcel("T-2"), "carrier_service": "pigeon"}]}
+    problem = act(world, fid, "ship", world.store1, body, status=422)
+    assert [e["field"] for e in problem["errors"]] == ["parcels[1].carrier_service"]
+    assert position(world.db, "ST1", "A") == (5, 3)

@@ -22,7 +22,7 @@ reason, and a record in the order's decision history. Carrier tracking is servic
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -328,11 +328,24 @@ def ship_fulfilment(
     *,
     parcels: Sequence[Parcel],
     now: datetime,
+    services: Collection[str] | None = None,
 ) -> FulfilmentDetail:
     """The parcels leave: the units are consumed at the location (on_hand and reserved both
-    drop) and the lines' units move from allocated to shipped."""
+    drop) and the lines' units move from allocated to shipped. `services`: the carrier
+    service codes a parcel may name (None: any)."""
     if not parcels:
         raise InvalidInput([FieldError("parcels", "at least one parcel", "missing")])
+    if services is not None:
+        known = ", ".join(sorted(services))
+        unknown = [
+            FieldError(
+                f"parcels[{i}].carrier_service", f"not a carrier service ({known})", "unknown"
+            )
+            for i, parcel in enumerate(parcels)
+            if parcel.carrier_service not in services
+        ]
+        if unknown:
+            raise InvalidInput(unknown)
 
     def add(step: _Step) -> None:
         _add_parcels(step, parcels)

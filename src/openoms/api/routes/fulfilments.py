@@ -110,11 +110,23 @@ def pack(fulfilment_id: CodePath, caller: Anyone, db: DatabaseDep, now: NowDep) 
 
 @router.post("/{fulfilment_id}/ship")
 def ship(
-    fulfilment_id: CodePath, body: ShipRequest, caller: Anyone, db: DatabaseDep, now: NowDep
+    fulfilment_id: CodePath,
+    body: ShipRequest,
+    *,
+    caller: Anyone,
+    db: DatabaseDep,
+    view: SourcingViewDep,
+    now: NowDep,
 ) -> FulfilmentOut:
-    """The parcels leave: the units leave the location's stock (on_hand and reserved)."""
+    """The parcels leave: the units leave the location's stock (on_hand and reserved). Each
+    parcel names one of the carrier services the OMS knows."""
     detail = service.ship_fulfilment(
-        db, fulfilment_id, caller_of(caller), parcels=body.to_parcels(), now=now
+        db,
+        fulfilment_id,
+        caller_of(caller),
+        parcels=body.to_parcels(),
+        now=now,
+        services={s.code for s in view.services},
     )
     return FulfilmentOut.of_detail(detail)
 
