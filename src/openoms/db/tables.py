@@ -269,7 +269,7 @@ events = Table(
     # PostgreSQL a sequence hands out seq N+1 to a transaction that may commit before N's.
     Column("seq", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
     Column("stamp", BigInteger(), nullable=False),
-    Column("order_id", String(ID), nullable=False),
+    Column("order_id", String(ID), nullable=True),  # null for a hold's events (hold.*)
     Column("fulfilment_id", String(ID), nullable=True),
     Column("type", String(40), nullable=False),
     Column("payload", json_type(), nullable=False),
@@ -349,4 +349,30 @@ jobs = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     UniqueConstraint("kind", "subject"),
     Index(None, "due_at"),
+)
+holds = Table(
+    "holds",
+    metadata,
+    # A basket's units held for a channel during payment. Its units count against ATP while
+    # state is active and expires_at is ahead (db/repositories/holds.py): expiry is a matter of
+    # time, no job changes the row. converted: an order took them (order_id); released: early.
+    Column("id", String(ID), primary_key=True),
+    Column("channel", String(CODE), ForeignKey("channels.code"), nullable=False),
+    Column("rule", String(200), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("order_id", String(ID), nullable=True),
+    Index(None, "state", "expires_at"),
+)
+hold_lines = Table(
+    "hold_lines",
+    metadata,
+    Column("hold_id", String(ID), ForeignKey("holds.id"), primary_key=True),
+    Column("line_id", String(CODE), primary_key=True),
+    Column("location_code", String(CODE), primary_key=True),
+    Column("sku_code", String(CODE), nullable=False),
+    Column("units", Integer(), nullable=False),
+    CheckConstraint("units > 0", name="units_positive"),
+    Index(None, "location_code", "sku_code"),
 )

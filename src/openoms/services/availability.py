@@ -17,12 +17,13 @@ import time
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection
 
 from openoms.db import changes
 from openoms.db.repositories import channels as channels_repo
+from openoms.db.repositories import holds as holds_repo
 from openoms.db.repositories import locations as locations_repo
 from openoms.db.repositories import skus as skus_repo
 from openoms.db.repositories import stock as stock_repo
@@ -31,6 +32,14 @@ from openoms.db.uow import Database
 from openoms.domain.availability import Availability, CompiledRule, Publisher, compile_rule
 from openoms.domain.network import Location
 from openoms.errors import FieldError, Gone, InvalidInput, NotFound
+
+HOLDS_KEPT = timedelta(days=1)
+"""How long after its expiry by the wall clock a hold is still read (for readers whose `now`
+lags the wall clock); past that it is never read again."""
+
+
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +67,8 @@ class AvailabilityIndex:
         self._compiled: dict[str, CompiledRule] = {}
         self._empty: array[int] = array("q")
         self._locations: tuple[Location, ...] = ()
+        self._held: dict[str, list[tuple[int, datetime, int]]] = {}
+        """sku -> (slot, expires_at, units) of the active holds, as of the last catch-up."""
 
     def mark_stale(self) -> None:
         self._stale = True
@@ -84,7 +95,33 @@ class AvailabilityIndex:
                 slot = self._slots.get(location)
                 if slot is not None:
                     self._array(sku)[slot] = atp
+            self._read_holds(conn)
             self._since = mark.horizon
+
+    def _read_holds(self, conn: Connection) -> None:
+        """Holds are few and short: all the active ones, read again at each catch-up that saw
+        a change (a hold made, converted or released records one). Those expired more than
+        `HOLDS_KEPT` ago by the wall clock are left out; the others are subtracted at read time
+        if not expired at the reader's `now`."""
+        held: dict[str, list[tuple[int, datetime, int]]] = {}
+        for location, sku, expires_at, units in holds_repo.active(conn, _wall_clock() - HOLDS_KEPT):
+            slot = self._slots.get(location)
+            if slot is not None:
+                held.setdefault(sku, []).append((slot, expires_at, units))
+        self._held = held
+
+    def _values(self, sku: str, now: datetime | None) -> array[int]:
+        """The sku's ATP per slot, less its holds not expired at `now` (a copy only then)."""
+        values = self._atp.get(sku, self._empty)
+        held = self._held.get(sku)
+        if not held:
+            return values
+        at = now if now is not None else _wall_clock()
+        values = array("q", values)
+        for slot, expires_at, units in held:
+            if expires_at > at and slot < len(values):
+                values[slot] = max(0, values[slot] - units)
+        return values
 
     @property
     def config_version(self) -> int:
@@ -96,14 +133,17 @@ class AvailabilityIndex:
         """Every location, as of the last catch-up."""
         return self._locations
 
-    def atp_by_location(self, skus: Sequence[str]) -> dict[str, dict[str, int]]:
-        """The positive ATP of each of `skus`, per location (a location without any is absent)."""
+    def atp_by_location(
+        self, skus: Sequence[str], now: datetime | None = None
+    ) -> dict[str, dict[str, int]]:
+        """The positive ATP of each of `skus`, per location (a location without any is absent),
+        less the holds not expired at `now` (default: the wall clock)."""
         found: dict[str, dict[str, int]] = {}
         codes = list(self._slots)
         for sku in dict.fromkeys(skus):
-            values = self._atp.get(sku)
-            if values is None:
+            if sku not in self._atp:
                 continue
+            values = self._values(sku, now)
             for slot, units in enumerate(values):
                 if units > 0:
                     found.setdefault(codes[slot], {})[sku] = units
@@ -120,8 +160,10 @@ class AvailabilityIndex:
             raise NotFound("channel", channel)
         return rule
 
-    def availability(self, channel: str, sku: str, *, detail: bool = False) -> Availability:
-        values = self._atp.get(sku, self._empty)
+    def availability(
+        self, channel: str, sku: str, *, detail: bool = False, now: datetime | None = None
+    ) -> Availability:
+        values = self._values(sku, now)
         return self.compiled(channel).availability(sku, values, detail=detail)
 
     def _array(self, sku: str) -> array[int]:
@@ -151,17 +193,27 @@ class AvailabilityIndex:
 
 
 def sku_availability(
-    index: AvailabilityIndex, channel: str, sku: str, *, detail: bool = False
+    index: AvailabilityIndex,
+    channel: str,
+    sku: str,
+    *,
+    detail: bool = False,
+    now: datetime | None = None,
 ) -> Availability:
     index.catch_up()
-    return index.availability(channel, sku, detail=detail)
+    return index.availability(channel, sku, detail=detail, now=now)
 
 
 def skus_availability(
-    index: AvailabilityIndex, channel: str, skus: Sequence[str], *, detail: bool = False
+    index: AvailabilityIndex,
+    channel: str,
+    skus: Sequence[str],
+    *,
+    detail: bool = False,
+    now: datetime | None = None,
 ) -> list[Availability]:
     index.catch_up()
-    return [index.availability(channel, sku, detail=detail) for sku in dict.fromkeys(skus)]
+    return [index.availability(channel, sku, detail=detail, now=now) for sku in dict.fromkeys(skus)]
 
 
 @dataclass(frozen=True, slots=True)

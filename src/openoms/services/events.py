@@ -29,7 +29,7 @@ class Event:
     seq: int
     cursor: str
     type: str
-    order_id: str
+    order_id: str | None
     fulfilment_id: str | None
     payload: Mapping[str, Any]
     created_at: datetime

@@ -123,7 +123,7 @@ def candidates(
     out = set(exclude)
     stock = {
         location: atp
-        for location, atp in fulfilments_repo.atp_by_location(change.conn, skus).items()
+        for location, atp in fulfilments_repo.atp_by_location(change.conn, skus, change.now).items()
         if location not in out
     }
     order = change.rows.order
@@ -171,7 +171,7 @@ def move_hold(change: OrderChange, fulfilment: Row[Any], to: str) -> Row[Any]:
     savepoint = conn.begin_nested()
     for line_id, units in sorted(held.items()):
         sku = sku_of[line_id]
-        if not orders_repo.reserve(conn, to, sku, units):
+        if not orders_repo.reserve(conn, to, sku, units, now=change.now):
             savepoint.rollback()
             raise ClaimDoesNotFit(
                 f"{to} no longer has {units} units of sku {sku!r} available to promise;"

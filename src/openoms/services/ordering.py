@@ -24,7 +24,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, Row
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +32,7 @@ from uuid6 import uuid7
 
 from openoms.db import changes
 from openoms.db.repositories import events as events_repo
+from openoms.db.repositories import holds as holds_repo
 from openoms.db.repositories import orders as repo
 from openoms.db.repositories import stock_changes
 from openoms.db.repositories.codes import existing_codes
@@ -59,7 +60,7 @@ from openoms.domain.orders import (
 )
 from openoms.domain.profiles import DeliveryMethod, FilterReason, OfferMode
 from openoms.domain.shipping import Destination
-from openoms.domain.sourcing import Plan
+from openoms.domain.sourcing import Allocation, Plan
 from openoms.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from openoms.services.sourcing import (
     BasketStock,
@@ -107,6 +108,8 @@ class OrderRequest:
     promise_option: Mapping[str, Any] | None
     idempotency_key: str
     request_hash: str
+    hold_id: str | None = None
+    """A hold of the same channel and lines, made during payment: its units become the order's."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +197,9 @@ class _Sourcing:
     rule: str | None
     reason: str
     """Why the units the plan leaves out are unallocated."""
+    held: tuple[tuple[str, tuple[Allocation, ...]], ...] = ()
+    """The hold's (location, allocations), when the order takes them instead of a plan."""
+    hold_id: str | None = None
 
 
 def request_hash(body: Mapping[str, Any]) -> str:
@@ -218,17 +224,21 @@ def place_order(
     (its pickup store closed since, say) is looked up before the refusal is answered.
     """
     try:
-        destination = _destination(view, request)
+        destination = destination_for(view, request)
+        held, notes = _from_hold(db, request, now)
         lost: list[tuple[str, SourcingResult]] = []
         for _ in range(MAX_ATTEMPTS):
-            sourcing = _source(view, request, destination, now)
+            sourcing = held or _source(view, request, destination, now)
             try:
-                return _save(db, view, request, sourcing, lost, now=now, record=record)
+                return _save(db, view, request, sourcing, lost, notes=notes, now=now, record=record)
             except _RaceLost:
                 lost += [("race_lost", result) for _, result in sourcing.results]
                 view.index.mark_stale()
+                if held is not None:  # converted or expired meanwhile: sourced as usual
+                    notes = [*notes, ("hold_lost", {"hold_id": held.hold_id})]
+                    held = None
         given_up = _Sourcing((), None, None, CONTENTION)
-        return _save(db, view, request, given_up, lost, now=now, record=record)
+        return _save(db, view, request, given_up, lost, notes=notes, now=now, record=record)
     except IntegrityError:
         replay = _replay(db, request)  # the same key, placed before or meanwhile
         if replay is None:
@@ -239,6 +249,47 @@ def place_order(
         if replay is None:
             raise
         return replay
+
+
+def _from_hold(
+    db: Database, request: OrderRequest, now: datetime
+) -> tuple[_Sourcing | None, list[tuple[str, Mapping[str, Any]]]]:
+    """The order's plan taken from its hold, if it is active and not expired; else None and
+    a note for the decision history (the order is then sourced as usual). A hold unknown, of
+    another channel or of other lines is a 422 naming `hold_id`."""
+    if request.hold_id is None:
+        return None, []
+    with db.read() as conn:
+        found = holds_repo.find(conn, request.hold_id)
+    if found is None or found[0].channel != request.channel:
+        message = f"no hold {request.hold_id!r} of channel {request.channel!r}"
+        raise InvalidInput([FieldError("hold_id", message, "unknown")])
+    hold, hold_lines = found
+    held: dict[str, tuple[str, int]] = {}
+    for row in hold_lines:
+        units = held.get(row.line_id, (row.sku_code, 0))[1] + row.units
+        held[row.line_id] = (row.sku_code, units)
+    if held != {line.line_id: (line.sku, line.quantity) for line in request.lines}:
+        message = f"hold {hold.id} holds other lines (sku and quantity per line_id)"
+        raise InvalidInput([FieldError("hold_id", message, "other_lines")])
+    if hold.state != holds_repo.ACTIVE or hold.expires_at <= now:
+        state = "expired" if hold.state == holds_repo.ACTIVE else hold.state
+        note = {"hold_id": hold.id, "state": state, "detail": f"hold {state}: sourced as usual"}
+        return None, [("hold_" + state, note)]
+    by_location: dict[str, list[Allocation]] = defaultdict(list)
+    for row in hold_lines:
+        by_location[row.location_code].append(Allocation(row.line_id, row.location_code, row.units))
+    shipments = tuple((loc, tuple(found)) for loc, found in sorted(by_location.items()))
+    plan = [
+        {
+            "location": loc,
+            "allocations": [{"line_id": a.line_id, "units": a.units} for a in allocated],
+        }
+        for loc, allocated in shipments
+    ]
+    note = {"hold_id": hold.id, "rule": hold.rule, "plan": plan, "detail": f"from hold {hold.id}"}
+    sourcing = _Sourcing((), None, hold.rule, NO_STOCK, held=shipments, hold_id=hold.id)
+    return sourcing, [("from_hold", note)]
 
 
 def _replay(db: Database, request: OrderRequest) -> Placed | None:
@@ -257,7 +308,18 @@ def _replay(db: Database, request: OrderRequest) -> Placed | None:
     return Placed(_view(rows), created=False)
 
 
-def _destination(view: SourcingView, request: OrderRequest) -> Destination:
+class Deliverable(Protocol):
+    """What says where a basket goes: an order, or a hold before it."""
+
+    @property
+    def method(self) -> DeliveryMethod: ...
+    @property
+    def destination(self) -> Destination | None: ...
+    @property
+    def pickup_store(self) -> str | None: ...
+
+
+def destination_for(view: SourcingView, request: Deliverable) -> Destination:
     """Home methods go to the destination; collect methods source towards the pickup store."""
     if request.method not in COLLECT_METHODS:
         if request.pickup_store is not None:
@@ -287,7 +349,7 @@ def _source(
     view: SourcingView, request: OrderRequest, destination: Destination, now: datetime
 ) -> _Sourcing:
     """The plan for the whole basket; failing that, for what the locations hold of it."""
-    basket = read_basket(view, request.lines)
+    basket = read_basket(view, request.lines, now)
     first = _plan(view, request, request.lines, destination, now, basket=basket)
     if first.plan is not None:
         return _Sourcing((("allocated", first),), first.plan, first.rule, NO_STOCK)
@@ -346,9 +408,14 @@ def _save(
     sourcing: _Sourcing,
     lost: Sequence[tuple[str, SourcingResult]],
     *,
+    notes: Sequence[tuple[str, Mapping[str, Any]]],
     now: datetime,
     record: DecisionRecorder,
 ) -> Placed:
+    """One write transaction: the order and its parts, the hold it came from converted, the
+    reserves last; then the first offer wave of its broadcast fulfilments and its backorder
+    timer, in the same transaction (a crash cannot leave an offered fulfilment without its
+    wave and timeout, or a backorder without its retry)."""
     order_id = str(uuid7())
     skus = view.skus([line.sku for line in request.lines])
     offer = _offer_mode(view, request, sourcing.rule, now)
@@ -390,22 +457,39 @@ def _save(
         "created_at": now,
         "updated_at": now,
     }
-    history = [(o, _decision(record, result)) for o, result in [*lost, *sourcing.results]]
+    history: list[tuple[str, Mapping[str, Any]]] = list(notes)
+    history += [(o, _decision(record, result)) for o, result in [*lost, *sourcing.results]]
     events = _placed_events(order, lines, placed)
+    hold_id = sourcing.hold_id
+    if hold_id is not None:
+        payload = {"hold_id": hold_id, "order_id": order_id, "channel": request.channel}
+        events.append(
+            {
+                "order_id": order_id,
+                "fulfilment_id": None,
+                "type": "hold.converted",
+                "payload": payload,
+            }
+        )
     with db.write() as uow:
         conn = uow.conn
         if not _known_channel(view, conn, request.channel):
             message = f"unknown channel {request.channel!r}"
             raise InvalidInput([FieldError("channel", message, "unknown")])
+        if hold_id is not None and not holds_repo.close(
+            conn, hold_id, holds_repo.CONVERTED, now, order_id
+        ):
+            raise _RaceLost(hold_id)
         reserve = sorted(wanted.items())
         if conn.dialect.name == "postgresql":
             decisions = repo.decision_rows(order_id, history, now, start=1)
             rows = repo.OrderRows.of(
                 order, lines, placed.fulfilments, placed.allocations, decisions
             )
-            short = repo.place_in_one_trip(conn, rows, events, reserve, now)
+            short = repo.place_in_one_trip(conn, rows, events, reserve, now, own_hold=hold_id)
             if short:
                 raise _RaceLost(*short[0])
+            stamp = changes.stamp(conn)
         else:
             stamp = changes.stamp(conn)
             repo.insert_order(conn, order, lines, placed.fulfilments, placed.allocations)
@@ -415,11 +499,21 @@ def _save(
             # Last, so that the positions' row locks are held for these statements and the
             # commit only: every other order of these skus at these locations waits on them.
             for (location, sku), units in reserve:
-                if not repo.reserve(conn, location, sku, units):
+                if not repo.reserve(conn, location, sku, units, now=now, own_hold=hold_id):
                     raise _RaceLost(location, sku)
             rows = repo.OrderRows.of(
                 order, lines, placed.fulfilments, placed.allocations, decisions
             )
+        if any(placed.unallocated.values()) or any(
+            f["status"] == INITIAL_STATUS.value for f in placed.fulfilments
+        ):
+            # timers builds on this module (order views, decision records): a cycle at import.
+            from openoms.services.timers import after_placement  # noqa: PLC0415
+
+            after_placement(conn, view, order_id, stamp, now)
+            reread = repo.load(conn, order_id)
+            assert reread is not None
+            rows = reread
         uow.commit()
     saved = _view(rows)
     return Placed(saved, created=True)
@@ -504,14 +598,18 @@ def _placed_rows(
         status = next_status(status, Transition.CLAIM)
     fulfilment_rows: list[dict[str, Any]] = []
     allocation_rows: list[dict[str, Any]] = []
-    shipments = sourcing.plan.shipments if sourcing.plan is not None else ()
-    for shipment in shipments:
+    shipments = (
+        [(s.location, s.allocations) for s in sourcing.plan.shipments]
+        if sourcing.plan is not None
+        else sourcing.held
+    )
+    for location, allocated in shipments:
         fulfilment_id = str(uuid7())
         fulfilment_rows.append(
             {
                 "id": fulfilment_id,
                 "order_id": order_id,
-                "location_code": shipment.location,
+                "location_code": location,
                 "status": status.value,
                 "rule": sourcing.rule,
                 "version": 1,
@@ -519,14 +617,14 @@ def _placed_rows(
                 "updated_at": now,
             }
         )
-        for allocation in shipment.allocations:
+        for allocation in allocated:
             unallocated[allocation.line_id] -= allocation.units
             allocation_rows.append(
                 {
                     "fulfilment_id": fulfilment_id,
                     "line_id": allocation.line_id,
                     "order_id": order_id,
-                    "location_code": shipment.location,
+                    "location_code": location,
                     "sku_code": sku_of[allocation.line_id],
                     "units": allocation.units,
                 }

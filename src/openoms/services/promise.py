@@ -285,13 +285,13 @@ def _setting(
         destination=destination,
         now=now,
         prices=prices or demo_price_list(),
-        basket=_load(view, lines),
+        basket=_load(view, lines, now),
     )
 
 
-def _load(view: SourcingView, lines: Sequence[RequestedLine]) -> _Basket:
+def _load(view: SourcingView, lines: Sequence[RequestedLine], now: datetime) -> _Basket:
     """The basket's skus (an unknown one is a 422 naming its line), every location, and ATP."""
-    read = read_basket(view, lines)
+    read = read_basket(view, lines, now)
     return _Basket(tuple(lines), read, view.locations_by_code)
 
 

@@ -148,7 +148,7 @@ def _plan(
     out = set(excluded)
     stock = {
         location: held
-        for location, held in repo.atp_by_location(change.conn, skus).items()
+        for location, held in repo.atp_by_location(change.conn, skus, change.now).items()
         if location not in out
     }
     basket = BasketStock(skus, stock)
@@ -223,7 +223,9 @@ def _allocate(
         rows = []
         for a in shipment.allocations:
             sku = sku_of[a.line_id]
-            if not orders_repo.reserve(change.conn, shipment.location, sku, a.units):
+            if not orders_repo.reserve(
+                change.conn, shipment.location, sku, a.units, now=change.now
+            ):
                 raise RaceLost(shipment.location, sku)
             change.touched.add((shipment.location, sku))
             change.buckets[a.line_id] = move(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from heapq import merge
 
 from openoms.domain.carriers import CarrierService, ServiceLevel
 from openoms.domain.catalog import Sku
@@ -20,11 +21,13 @@ from openoms.domain.profiles import (
     CriteriaRegistry,
     CriterionError,
     DeliveryMethod,
+    Exclusion,
     FilterReason,
     LocationFacts,
     Profile,
     ProfileRule,
     active_rules,
+    is_active,
     screen_locations,
 )
 from openoms.domain.shipping import Destination
@@ -77,11 +80,13 @@ class BasketStock:
     stock: Mapping[str, Mapping[str, int]]
 
 
-def read_basket(view: SourcingView, lines: Sequence[RequestedLine]) -> BasketStock:
-    """An unknown sku is a 422 naming its line."""
+def read_basket(
+    view: SourcingView, lines: Sequence[RequestedLine], now: datetime | None = None
+) -> BasketStock:
+    """An unknown sku is a 422 naming its line; holds not expired at `now` are taken off."""
     view.refresh()
     skus = view.skus([line.sku for line in lines])
-    return BasketStock(skus, view.atp(skus))
+    return BasketStock(skus, view.atp(skus, now))
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,7 +247,7 @@ def score_plan(
         promised=promised,
     )
     chosen = _rule(context, rule)
-    trial = _trial(context, chosen)
+    trial = _trial(context, chosen, active=is_active(chosen.calendar, now))
     try:
         scored = score(
             allocations,
@@ -305,7 +310,7 @@ def _load(
     _check_line_ids(lines)
     level = LEVELS.get(method, ServiceLevel.STANDARD)
     if basket is None:
-        basket = read_basket(view, lines)
+        basket = read_basket(view, lines, now)
     skus, stock = basket.skus, basket.stock
     profile = view.live_profile(channel, method, now)
     return _Context(
@@ -338,17 +343,30 @@ def _check_line_ids(lines: Sequence[RequestedLine]) -> None:
         raise InvalidInput(errors)
 
 
-def _facts(context: _Context, rule: ProfileRule) -> list[LocationFacts]:
-    """What the rule screens: every location, or, when the record need not say why each was
-    left out, only those that pass its filters on the network and hold some of the basket."""
+def _facts(
+    context: _Context, rule: ProfileRule, active: bool
+) -> tuple[list[LocationFacts], tuple[Exclusion, ...]]:
+    """What the rule screens, and the locations it leaves out without screening them.
+
+    The filters on the location alone (kind, capability, tags, active) give the same verdict
+    for every basket: the view keeps, per rule, the locations they let through (`admitted`)
+    and why they leave out the others (`turned_away`), so only the admitted ones are screened
+    against the basket. With a record (`explain`), every admitted location is screened, so
+    that the record says why each was left out; without, only those near enough that hold
+    some of the basket. A rule outside its calendar (`score_plan` may be asked to weigh one)
+    screens every location: each is left out for that."""
     stock, point = context.stock, context.destination.point
-    if context.explain:
+    turned_away: tuple[Exclusion, ...] = ()
+    if not active:
         locations: Sequence[Location] = context.view.locations
+    elif context.explain:
+        locations = context.view.admitted(rule)
+        turned_away = context.view.turned_away(rule, context.now)
     else:
         near = context.view.admitted(rule, near=point)
         locations = [at for at in near if at.code in stock]
     dates = _delivery_dates(context, locations) if _checks_promise(context, rule) else {}
-    return [
+    facts = [
         LocationFacts(
             location,
             stock.get(location.code, {}),
@@ -358,6 +376,7 @@ def _facts(context: _Context, rule: ProfileRule) -> list[LocationFacts]:
         )
         for location in locations
     ]
+    return facts, turned_away
 
 
 def _checks_promise(context: _Context, rule: ProfileRule) -> bool:
@@ -384,14 +403,19 @@ def _delivery_dates(context: _Context, locations: Sequence[Location]) -> dict[st
     return dates
 
 
-def _trial(context: _Context, rule: ProfileRule) -> _Trial:
-    """The rule's candidates, less those the carriers refuse, and the cost model to weigh them."""
+def _trial(context: _Context, rule: ProfileRule, *, active: bool = True) -> _Trial:
+    """The rule's candidates, less those the carriers refuse, and the cost model to weigh them.
+
+    The exclusions come by location code, as one screening of every location would give them
+    (the network's merged in), then the carriers' refusals. `active`: whether the rule is
+    within its calendar at `context.now`."""
+    facts, turned_away = _facts(context, rule, active)
     try:
         screening = screen_locations(
             rule,
             context.destination,
             context.basket_lines,
-            _facts(context, rule),
+            facts,
             context.now,
             promised=context.promised,
             services=context.services,
@@ -405,7 +429,8 @@ def _trial(context: _Context, rule: ProfileRule) -> _Trial:
     except (CriterionError, NotMonotone) as error:
         raise Conflict(f"rule {rule.name!r} cannot be applied: {error}") from error
     excluded = [
-        ExcludedLocation(e.location, e.rule, e.reason.value, e.detail) for e in screening.excluded
+        ExcludedLocation(e.location, e.rule, e.reason.value, e.detail)
+        for e in merge(turned_away, screening.excluded, key=_by_location)
     ]
     candidates: list[Candidate] = []
     for candidate in screening.candidates:
@@ -421,6 +446,10 @@ def _trial(context: _Context, rule: ProfileRule) -> _Trial:
             continue
         candidates.append(Candidate(candidate.location, stock, candidate.protect_below))
     return _Trial(rule, tuple(candidates), screening.cost_model(base), tuple(excluded))
+
+
+def _by_location(exclusion: Exclusion) -> str:
+    return exclusion.location
 
 
 def _optimize(context: _Context, trial: _Trial) -> Decision:

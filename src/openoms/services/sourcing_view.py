@@ -33,12 +33,16 @@ from openoms.domain.network import EARTH_RADIUS_KM, GeoPoint, Location
 from openoms.domain.profiles import (
     CriteriaRegistry,
     DeliveryMethod,
+    Exclusion,
+    LocationFacts,
     Profile,
     ProfileRule,
     admits_location,
     live_version,
+    screen_locations,
 )
 from openoms.domain.profiles.versions import ProfileHistory
+from openoms.domain.shipping import Destination
 from openoms.domain.shipping_costs import ShippingOrigins, shipping_origins
 from openoms.errors import FieldError, InvalidInput, NotFound
 from openoms.services.availability import AvailabilityIndex
@@ -85,6 +89,7 @@ class SourcingView:
         self._histories: dict[tuple[str, DeliveryMethod], tuple[ProfileHistory, ...]] = {}
         self._origins: dict[tuple[ServiceLevel, datetime], ShippingOrigins] = {}
         self._admitted: dict[int, _Admitted] = {}
+        self._turned_away: dict[int, tuple[ProfileRule, tuple[Exclusion, ...]]] = {}
 
     def refresh(self) -> None:
         """Catch up with the database; drop the cache if the configuration changed."""
@@ -97,6 +102,7 @@ class SourcingView:
                 self._histories = {}
                 self._origins = {}
                 self._admitted = {}
+                self._turned_away = {}
 
     @property
     def locations(self) -> tuple[Location, ...]:
@@ -132,9 +138,9 @@ class SourcingView:
             raise InvalidInput(errors)
         return found
 
-    def atp(self, skus: Iterable[str]) -> dict[str, dict[str, int]]:
-        """Positive ATP per location and sku."""
-        return self.index.atp_by_location(list(skus))
+    def atp(self, skus: Iterable[str], now: datetime | None = None) -> dict[str, dict[str, int]]:
+        """Positive ATP per location and sku, less the holds not expired at `now`."""
+        return self.index.atp_by_location(list(skus), now)
 
     def live_profile(self, channel: str, method: DeliveryMethod, now: datetime) -> Profile:
         """The first profile (by code) of the channel and method that has a live version."""
@@ -173,6 +179,28 @@ class SourcingView:
         start = bisect_left(found.latitudes, near.latitude - band)
         end = bisect_right(found.latitudes, near.latitude + band)
         return found.by_latitude[start:end]
+
+    def turned_away(self, rule: ProfileRule, now: datetime) -> tuple[Exclusion, ...]:
+        """Why the rule's filters on the location alone leave out each location `admitted`
+        does not let through, by location code: the same for every basket until the network
+        changes. `now`: a moment the rule is active at (outside its calendar a rule leaves
+        every location out, for that reason instead)."""
+        found = self._turned_away.get(id(rule))
+        if found is not None and found[0] is rule:
+            return found[1]
+        admitted = {at.code for at in self.admitted(rule)}
+        others = [
+            LocationFacts(at, {}, distance_km=0.0)
+            for at in self.locations
+            if at.code not in admitted
+        ]
+        anywhere = Destination(GeoPoint(0.0, 0.0), "FR")
+        screening = screen_locations(rule, anywhere, (), others, now, criteria=self.criteria)
+        assert not screening.candidates, "a location admits_location refused was admitted"
+        excluded = screening.excluded
+        with self._lock:
+            self._turned_away[id(rule)] = (rule, excluded)
+        return excluded
 
     def origins(self, level: ServiceLevel, now: datetime) -> ShippingOrigins:
         """Ready and leaving times of every location for `level`, shared within `now`'s minute."""

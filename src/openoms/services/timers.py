@@ -15,8 +15,7 @@ Jobs:
   `BACKORDER_RETRY_EVERY` while some are left (scheduled by re-routing and `after_placement`).
 
 `after_placement` opens the first offer wave of a placed order's broadcast fulfilments and sets
-its backorder timer, in a transaction of its own just after the order's (placing an order is
-tuned for speed in services/ordering.py; moving this into its transaction is the next step).
+its backorder timer, in the order's own write transaction (services/ordering.py `_save`).
 Every change writes its events in its transaction (services/order_change.py).
 """
 
@@ -35,9 +34,11 @@ from openoms.db import changes
 from openoms.db.repositories import fulfilments as fulfilments_repo
 from openoms.db.repositories import jobs as repo
 from openoms.db.repositories import offers as offers_repo
+from openoms.db.repositories import orders as orders_repo
 from openoms.db.uow import Database
 from openoms.domain.fulfilments import Actor, FulfilmentStatus, Transition
 from openoms.domain.profiles import OfferMode
+from openoms.errors import NotFound
 from openoms.services.fulfilment import Caller, apply_transition, begin_step
 from openoms.services.offers import (
     OFFER_TIMEOUT,
@@ -48,8 +49,8 @@ from openoms.services.offers import (
     offer_policy,
     open_wave,
 )
-from openoms.services.order_change import OrderChange, finish_change, open_change
-from openoms.services.ordering import DecisionRecorder, OrderView
+from openoms.services.order_change import OrderChange, change_fields, finish_change, open_change
+from openoms.services.ordering import DecisionRecorder
 from openoms.services.rerouting import (
     BACKORDER_RETRY,
     closed_locations,
@@ -134,7 +135,7 @@ def backorder_retry(conn: Connection, timers: Timers, order_id: str, now: dateti
     if not wanted:
         return
     skus = {change.sku_of[line_id] for line_id in wanted}
-    if not fulfilments_repo.atp_by_location(conn, skus):  # nothing anywhere: just wait again
+    if not fulfilments_repo.atp_by_location(conn, skus, now):  # nothing anywhere: just wait again
         schedule_backorder_retry(change)
         return
     reroute_units(
@@ -187,22 +188,19 @@ def run_due(
     return len(leased)
 
 
-def after_placement(db: Database, view: SourcingView, order: OrderView, now: datetime) -> None:
-    """Just after an order is placed: its broadcast fulfilments offered to their first wave,
-    and its backorder timer set. Its own transaction, only for the orders that need it."""
-    offered = [f.id for f in order.fulfilments if f.status is FulfilmentStatus.OFFERED]
-    waiting = any(line.buckets.unallocated for line in order.lines)
-    if not offered and not waiting:
-        return
-    with db.write() as uow:
-        conn = uow.conn
-        change = open_change(conn, order.summary.id, now)
-        closed = closed_locations(conn, view, now)
-        for row in change.rows.fulfilments:
-            fresh = row.id in offered and row.status == FulfilmentStatus.OFFERED
-            if fresh and not offers_repo.of_fulfilment(conn, row.id):
-                open_wave(change, view, row, wave=1, exclude=closed)
-        if any(state[0] for state in change.lines.values()):
-            schedule_backorder_retry(change)
-        finish_change(change)
-        uow.commit()
+def after_placement(
+    conn: Connection, view: SourcingView, order_id: str, stamp: int, now: datetime
+) -> None:
+    """In the transaction that places an order, after its reserves: its broadcast fulfilments
+    offered to their first wave, and its backorder timer set (`stamp`: the transaction's)."""
+    rows = orders_repo.load(conn, order_id, for_update=True)
+    if rows is None:
+        raise NotFound("order", order_id)
+    change = OrderChange(**change_fields(conn, rows, now, stamp))
+    closed = closed_locations(conn, view, now)
+    for row in change.rows.fulfilments:
+        if row.status == FulfilmentStatus.OFFERED and not offers_repo.of_fulfilment(conn, row.id):
+            open_wave(change, view, row, wave=1, exclude=closed)
+    if any(state[0] for state in change.lines.values()):
+        schedule_backorder_retry(change)
+    finish_change(change)

@@ -59,23 +59,25 @@ def put_channel(
 async def sku_availability(
     code: CodePath,
     sku: CodePath,
+    *,
     caller: Seller,
     index: IndexDep,
+    now: NowDep,
     locations: Annotated[bool, Query(description="Include the per-location breakdown.")] = False,
 ) -> AvailabilityBody:
-    """What the channel may sell of one sku now."""
+    """What the channel may sell of one sku now (units of holds not expired taken off)."""
     check_channel_scope(caller, code)
-    found = availability.sku_availability(index, code, sku, detail=locations)
+    found = availability.sku_availability(index, code, sku, detail=locations, now=now)
     return AvailabilityBody.of(found, detail=locations)
 
 
 @router.post("/{code}/availability")
 async def skus_availability(
-    code: CodePath, body: AvailabilityQuery, caller: Seller, index: IndexDep
+    code: CodePath, body: AvailabilityQuery, caller: Seller, index: IndexDep, now: NowDep
 ) -> AvailabilityList:
     """What the channel may sell of up to 500 skus at once (a query: nothing is written)."""
     check_channel_scope(caller, code)
-    found = availability.skus_availability(index, code, body.skus, detail=body.locations)
+    found = availability.skus_availability(index, code, body.skus, detail=body.locations, now=now)
     return AvailabilityList(items=[AvailabilityBody.of(a, detail=body.locations) for a in found])
 
 

@@ -20,7 +20,7 @@ from openoms.api.schemas.sourcing import DecisionBody
 from openoms.domain.fulfilments import Actor
 from openoms.domain.orders import OrderStatus
 from openoms.errors import NotFound
-from openoms.services import ordering, timers
+from openoms.services import ordering
 from openoms.services.keys import Principal, Role
 from openoms.services.sourcing import SourcingResult
 
@@ -72,9 +72,7 @@ def place_order(
     """
     check_channel_scope(caller, body.channel, "channel")
     placed = ordering.place_order(db, view, body.to_request(key), now=now, record=decision_record)
-    if placed.created:
-        timers.after_placement(db, view, placed.order, now)
-    else:
+    if not placed.created:
         response.status_code = 200
     response.headers["Location"] = f"/v1/orders/{placed.order.summary.id}"
     return OrderBody.of_order(placed.order)

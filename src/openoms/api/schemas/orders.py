@@ -67,6 +67,9 @@ class OrderRequestBody(Body):
         default=None, description="For click & collect and express collect."
     )
     promise_option: PromiseChoiceBody | None = None
+    hold_id: Code | None = Field(
+        default=None, description="A hold of the same channel and lines: the order takes its units."
+    )
 
     def to_request(self, idempotency_key: str) -> OrderRequest:
         option = self.promise_option
@@ -85,7 +88,11 @@ class OrderRequestBody(Body):
             pickup_store=self.pickup_store,
             promise_option=option.model_dump(mode="json") if option else None,
             idempotency_key=idempotency_key,
-            request_hash=request_hash(self.model_dump(mode="json")),
+            # Without a hold, the body hashes as it did before holds (keys placed then still match).
+            request_hash=request_hash(
+                self.model_dump(mode="json", exclude={"hold_id"} if self.hold_id is None else None)
+            ),
+            hold_id=self.hold_id,
         )
 
 
@@ -265,7 +272,7 @@ class EventBody(BaseModel):
     seq: int
     cursor: str = Field(description="Pass as `since` to read the events after this one.")
     type: str = Field(description="Past tense: order.placed, fulfilment.claimed, ...")
-    order_id: str
+    order_id: str | None = Field(description="None for the events of a hold not converted.")
     fulfilment_id: str | None
     payload: dict[str, Any]
     created_at: datetime

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Row, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from openoms.db.repositories.holds import held_units
 from openoms.db.repositories.offers import open_to as offers_open_to
 from openoms.db.tables import (
     allocations,
@@ -123,10 +124,16 @@ def set_on_hand(conn: Connection, location: str, sku: str, units: int, now: date
     )
 
 
-def atp_by_location(conn: Connection, skus: Iterable[str]) -> dict[str, dict[str, int]]:
-    """Positive ATP per location and sku, read in the caller's transaction (not the index)."""
-    query = select(_p.location_code, _p.sku_code, _p.on_hand - _p.reserved - _p.safety_stock).where(
-        _p.sku_code.in_(sorted(set(skus))), _p.on_hand - _p.reserved - _p.safety_stock > 0
+def atp_by_location(
+    conn: Connection, skus: Iterable[str], now: datetime
+) -> dict[str, dict[str, int]]:
+    """Positive ATP per location and sku, less the active holds at `now`, read in the
+    caller's transaction (not the index)."""
+    atp = (
+        _p.on_hand - _p.reserved - _p.safety_stock - held_units(_p.location_code, _p.sku_code, now)
+    )
+    query = select(_p.location_code, _p.sku_code, atp).where(
+        _p.sku_code.in_(sorted(set(skus))), atp > 0
     )
     found: dict[str, dict[str, int]] = {}
     for location, sku, atp in conn.execute(query):

@@ -20,6 +20,7 @@ from psycopg.types.json import Jsonb
 from sqlalchemy import Connection, Row, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
+from openoms.db.repositories.holds import held_units
 from openoms.db.tables import (
     allocations,
     decisions,
@@ -35,9 +36,18 @@ _RESERVE = (
     .where(
         _p.location_code == bindparam("b_location"),
         _p.sku_code == bindparam("b_sku"),
-        _p.on_hand - _p.reserved - _p.safety_stock >= bindparam("b_units"),
+        _p.on_hand
+        - _p.reserved
+        - _p.safety_stock
+        - held_units(_p.location_code, _p.sku_code, bindparam("b_now"), bindparam("b_own"))
+        >= bindparam("b_units"),
     )
     .values(reserved=_p.reserved + bindparam("b_units"))
+)
+_LOCK = (
+    select(_p.location_code)
+    .where(_p.location_code == bindparam("b_location"), _p.sku_code == bindparam("b_sku"))
+    .with_for_update()
 )
 _RELEASE = (
     update(stock_positions)
@@ -50,9 +60,31 @@ _RELEASE = (
 )
 
 
-def reserve(conn: Connection, location: str, sku: str, units: int) -> bool:
-    """Add `units` to the position's reserved if they fit its ATP; False (no write) if not."""
-    params = {"b_location": location, "b_sku": sku, "b_units": units}
+def reserve(
+    conn: Connection,
+    location: str,
+    sku: str,
+    units: int,
+    *,
+    now: datetime,
+    own_hold: str | None = None,
+) -> bool:
+    """Add `units` to the position's reserved if they fit its ATP less the units of active
+    holds at `now` (but `own_hold`'s); False (no write) if not.
+
+    On PostgreSQL the row is locked first, by a statement of its own: an UPDATE that waits
+    on a row lock re-checks its WHERE on the new row but runs the holds' subquery on its first
+    snapshot, so it would miss a hold committed while it waited (holds lock the positions
+    they check). The statement after the lock has a fresh snapshot."""
+    params = {
+        "b_location": location,
+        "b_sku": sku,
+        "b_units": units,
+        "b_now": now,
+        "b_own": own_hold or "",
+    }
+    if conn.dialect.name == "postgresql":
+        conn.execute(_LOCK, params)
     return conn.execute(_RESERVE, params).rowcount == 1
 
 
@@ -161,10 +193,18 @@ _PG_CHANGE = (
     " VALUES (pg_current_xact_id()::text::bigint, %(location)s, %(sku)s, %(now)s)"
     " ON CONFLICT DO NOTHING"
 )
+# The lock first, then the check with a fresh snapshot: see `reserve`.
+_PG_LOCK = (
+    "SELECT 1 FROM stock_positions WHERE location_code = %(location)s AND sku_code = %(sku)s"
+    " FOR UPDATE"
+)
 _PG_RESERVE = (
     "UPDATE stock_positions SET reserved = reserved + %(units)s"
     " WHERE location_code = %(location)s AND sku_code = %(sku)s"
-    " AND on_hand - reserved - safety_stock >= %(units)s"
+    " AND on_hand - reserved - safety_stock - COALESCE((SELECT SUM(hl.units) FROM hold_lines hl"
+    " JOIN holds h ON h.id = hl.hold_id WHERE hl.location_code = %(location)s"
+    " AND hl.sku_code = %(sku)s AND h.state = 'active' AND h.expires_at > %(now)s"
+    " AND h.id <> %(own)s), 0) >= %(units)s"
 )
 
 
@@ -178,6 +218,8 @@ def place_in_one_trip(
     events_rows: Sequence[Mapping[str, Any]],
     reserve: Sequence[tuple[tuple[str, str], int]],
     now: datetime,
+    *,
+    own_hold: str | None = None,
 ) -> list[tuple[str, str]]:
     """PostgreSQL only: an order placed in one round trip (psycopg's pipeline mode) - its
     rows, its decisions, its events and the changed positions, stamped by the statements
@@ -209,8 +251,16 @@ def place_in_one_trip(
                 changed = [{"location": loc, "sku": sku, "now": now} for (loc, sku), _ in reserve]
                 cursor.executemany(_PG_CHANGE, changed)
             for (location, sku), units in reserve:
+                params = {
+                    "units": units,
+                    "location": location,
+                    "sku": sku,
+                    "now": now,
+                    "own": own_hold or "",
+                }
+                cursor.execute(_PG_LOCK, params)
                 check = pg.cursor()
-                check.execute(_PG_RESERVE, {"units": units, "location": location, "sku": sku})
+                check.execute(_PG_RESERVE, params)
                 checks.append(((location, sku), check))
             pipeline.sync()
     except psycopg.IntegrityError as error:
