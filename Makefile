@@ -7,8 +7,11 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_DB ?= var/demo.db
 DEMO_SEED ?= 42
+HTMX_VERSION := 2.0.8
+VENDOR := src/openoms/web/static/vendor
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test install lint types unit integration e2e bench clean
+.PHONY: demo test install chromium lint types unit integration e2e bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,7 +19,19 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# The store app's front-end library, from the npm registry at install time (not kept in git).
+$(VENDOR)/htmx.min.js:
+	mkdir -p $(VENDOR) var/npm
+	cd var/npm && npm pack htmx.org@$(HTMX_VERSION) --silent >/dev/null
+	tar -xzf var/npm/htmx.org-$(HTMX_VERSION).tgz -C var/npm package/dist/htmx.min.js
+	cp var/npm/package/dist/htmx.min.js $@
+
+install: $(STAMP) $(VENDOR)/htmx.min.js
+
+# The browser tests drive Debian's chromium (Playwright's own download does not work here).
+chromium:
+	command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null)
 
 demo: install
 	mkdir -p var
@@ -30,7 +45,7 @@ lint: install
 types: install
 	$(BIN)/mypy
 
-test: lint types
+test: lint types chromium
 	$(BIN)/pytest
 
 bench: install
