@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from openoms.api.app import create_app
 from openoms.config import Settings
@@ -51,6 +52,24 @@ def test_a_write_is_seen_by_the_next_read(world: World) -> None:
     assert quantity(world, "B") == 5
     put_stock(world, [("WH1", "B", 8)], NOW + timedelta(minutes=1))
     assert quantity(world, "B") == 8
+
+
+def test_a_transaction_left_open_elsewhere_does_not_hide_a_write_from_the_next_read(
+    world: World,
+) -> None:
+    """A report or a dump left running holds PostgreSQL's horizon back: the index must still
+    apply what committed after it (it may not move its cursor past it)."""
+    put_stock(world, [("WH1", "B", 5)])
+    assert quantity(world, "B") == 5
+    takes_an_id = "SELECT pg_current_xact_id()" if world.db.dialect == "postgresql" else "SELECT 1"
+    with world.db.engine.connect() as held_open, held_open.begin():
+        held_open.execute(text(takes_an_id))
+        put_stock(world, [("WH1", "B", 8)], NOW + timedelta(minutes=1))
+        assert quantity(world, "B") == 8
+        put_stock(world, [("WH1", "B", 6)], NOW + timedelta(minutes=2))
+        assert quantity(world, "B") == 6
+    put_stock(world, [("WH1", "B", 7)], NOW + timedelta(minutes=3))
+    assert quantity(world, "B") == 7
 
 
 def test_excluded_tag_and_deactivated_location_publish_nothing(world: World) -> None:

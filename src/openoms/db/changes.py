@@ -64,11 +64,13 @@ _WATERMARK = {
     "postgresql": text(
         "SELECT (SELECT value FROM feed_clock WHERE name = :config),"
         " (SELECT value FROM feed_clock WHERE name = :pruned),"
-        " pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+        " pg_snapshot_xmin(pg_current_snapshot())::text::bigint,"
+        " pg_snapshot_xmax(pg_current_snapshot())::text::bigint"
     ),
     "sqlite": text(
         "SELECT (SELECT value FROM feed_clock WHERE name = :config),"
         " (SELECT value FROM feed_clock WHERE name = :pruned),"
+        " (SELECT value + 1 FROM feed_clock WHERE name = :clock),"
         " (SELECT value + 1 FROM feed_clock WHERE name = :clock)"
     ),
 }
@@ -82,6 +84,11 @@ class Watermark:
     """The change log no longer holds stamps up to this one (`record_pruned`)."""
     horizon: int
     """Stamps strictly below this are final: no running transaction can still write one."""
+    latest: int
+    """Every stamp committed as this snapshot sees it is below this (PostgreSQL: the snapshot's
+    xmax; SQLite: the horizon). Between `horizon` and `latest` lie committed stamps and stamps of
+    transactions still running: a cache may apply the former now, but may not move its cursor
+    past `horizon`."""
 
 
 def watermark(conn: Connection) -> Watermark:
@@ -92,4 +99,4 @@ def watermark(conn: Connection) -> Watermark:
     if conn.dialect.name != "sqlite":
         del params["clock"]
     row = conn.execute(statement, params).one()
-    return Watermark(int(row[0] or 0), int(row[1] or 0), int(row[2] or 1))
+    return Watermark(int(row[0] or 0), int(row[1] or 0), int(row[2] or 1), int(row[3] or 1))

@@ -85,12 +85,16 @@ class AvailabilityIndex:
             if mark.config_version != self._config_version:
                 self._read_config(conn)
                 self._config_version = mark.config_version
-            if mark.horizon <= self._since:
+            if mark.latest <= self._since:
                 return
+            # Changes up to `latest`, not only up to the horizon: a transaction left open
+            # anywhere on the server (a report, a dump) holds the horizon back, and this
+            # process's callers must still read what they wrote. Those above the horizon are
+            # read again at the next catch-up, until the horizon passes them.
             if mark.pruned_through >= self._since:
                 rows = stock_repo.all_atp(conn)
             else:
-                rows = stock_changes.changed_since(conn, self._since, mark.horizon)
+                rows = stock_changes.changed_since(conn, self._since, mark.latest)
             for location, sku, atp in rows:
                 slot = self._slots.get(location)
                 if slot is not None:
