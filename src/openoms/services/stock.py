@@ -145,24 +145,7 @@ def record_movements(
     unique = list({row.movement_id: row for row in reversed(rows)}.values())
     with db.write() as uow:
         _check_codes(uow.conn, rows, row_offset)
-        new = repo.insert_new_movements(uow.conn, unique, now)
-        seq = changes.stamp(uow.conn)
-        keys = sorted({(r.location, r.sku) for r in new})
-        repo.ensure_positions(uow.conn, keys)
-        positions = repo.lock_positions(uow.conn, keys)
-        changed, outcomes = _apply_movements(positions, new)
-        repo.save_after_movements(uow.conn, changed)
-        moved = [
-            (p.location, p.sku)
-            for p, _ in changed
-            if p.on_hand != positions[(p.location, p.sku)].on_hand
-        ]
-        stock_changes.record(uow.conn, moved, seq, now)
-        short = [
-            (p.location, p.sku)
-            for p, _ in changed
-            if p.on_hand < positions[(p.location, p.sku)].reserved
-        ]
+        new, outcomes, short = apply_movements(uow.conn, unique, changes.stamp(uow.conn), now)
         uow.commit()
     if short:  # a movement took a shelf below what is held there: as a snapshot would
         drift.resolve_positions(db, short, now, view=view, record=record)
@@ -175,6 +158,32 @@ def record_movements(
         before_snapshot=outcomes[MovementOutcome.BEFORE_SNAPSHOT],
         clamped=outcomes[MovementOutcome.CLAMPED],
     )
+
+
+def apply_movements(
+    conn: Connection, rows: Sequence[MovementRow], seq: int, now: datetime
+) -> tuple[list[MovementRow], Counter[MovementOutcome], list[tuple[str, str]]]:
+    """Movements (one row per id, codes known) applied in the caller's transaction stamped
+    `seq`: the new ones, what became of each, and the positions they left with fewer units on
+    hand than reserved (for `drift.resolve_positions` once the transaction committed)."""
+    new = repo.insert_new_movements(conn, rows, now)
+    keys = sorted({(r.location, r.sku) for r in new})
+    repo.ensure_positions(conn, keys)
+    positions = repo.lock_positions(conn, keys)
+    changed, outcomes = _apply_movements(positions, new)
+    repo.save_after_movements(conn, changed)
+    moved = [
+        (p.location, p.sku)
+        for p, _ in changed
+        if p.on_hand != positions[(p.location, p.sku)].on_hand
+    ]
+    stock_changes.record(conn, moved, seq, now)
+    short = [
+        (p.location, p.sku)
+        for p, _ in changed
+        if p.on_hand < positions[(p.location, p.sku)].reserved
+    ]
+    return new, outcomes, short
 
 
 def _stock_arrived(db: Database, now: datetime) -> None:
