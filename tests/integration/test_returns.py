@@ -16,10 +16,13 @@ from openoms.api.deps import get_now
 from openoms.db.tables import events, return_items, returns, stock_movements, stock_positions
 from openoms.db.uow import Database
 from openoms.services.keys import Role
+from openoms.services.timers import run_due
 from tests.conftest import World, bearer
-from tests.integration.test_fulfilments import act, parcel, read_order, stocked
+from tests.integration.test_fulfilments import act, parcel, read_order, settle, stocked
 from tests.integration.test_orders import order_body, place
 from tests.integration.test_promise_api import a_weekday_morning, put_location
+from tests.integration.test_sourcing_api import set_stock
+from tests.integration.test_worker import timers
 
 PRICE = 2999
 """What the conftest's skus cost (order_lines.unit_price)."""
@@ -312,3 +315,15 @@ def test_bad_input_is_a_422_naming_the_field_and_writes_nothing(
     answer = ask(world, body, status=422)
     assert field in [e["field"] for e in answer["errors"]]
     assert count_returns(world.db) == 0
+
+
+def test_a_resold_unit_serves_a_waiting_order_at_once(world: World, clock: list[datetime]) -> None:
+    order = delivered(world)
+    set_stock(world, [("WH1", "A", 0)])
+    waiting = place(world, order_body(("1", "A", 1)), "k-2")
+    assert waiting["lines"][0]["buckets"]["unallocated"] == 1
+    asked = ask(world, return_body(order["id"], ("1", 1)))
+    receive(world, asked["id"], ("1", "resell", 1))
+    settle(world, ["A"])
+    run_due(world.db, timers(world), clock[0])  # the backorder's retry, hastened
+    assert buckets(world, waiting["id"], "1")["allocated"] == {"ST1": 1}

@@ -54,7 +54,7 @@ from openoms.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFou
 from openoms.services.order_change import OrderChange, finish_change, open_change
 from openoms.services.ordering import IdempotencyKeyReused, order_view
 from openoms.services.sourcing_view import SourcingView
-from openoms.services.stock import apply_movements
+from openoms.services.stock import apply_movements, stock_arrived
 
 FINISHED = (OrderStatus.DELIVERED, OrderStatus.COLLECTED, OrderStatus.COMPLETED)
 """The order statuses a return may be asked in: every live part delivered or collected."""
@@ -376,6 +376,8 @@ def receive_return(
         finish_change(change)
         uow.commit()
     view.index.mark_stale()
+    if any(item.outcome is not Inspection.DAMAGED for item in receipt.items):
+        stock_arrived(db, now)  # backorders may take the units back on a shelf at once
     return done
 
 

@@ -120,7 +120,7 @@ def _after_snapshot(
     if counts.drifted:
         drift.resolve_changed(db, seq, now, view=view, record=record)
     if counts.changed:
-        _stock_arrived(db, now)
+        stock_arrived(db, now)
     return SnapshotReport(
         received=received,
         applied=counts.applied,
@@ -150,7 +150,7 @@ def record_movements(
     if short:  # a movement took a shelf below what is held there: as a snapshot would
         drift.resolve_positions(db, short, now, view=view, record=record)
     if any(row.delta > 0 for row in new):
-        _stock_arrived(db, now)
+        stock_arrived(db, now)
     return MovementReport(
         received=len(rows),
         applied=outcomes[MovementOutcome.APPLIED] + outcomes[MovementOutcome.CLAMPED],
@@ -186,7 +186,7 @@ def apply_movements(
     return new, outcomes, short
 
 
-def _stock_arrived(db: Database, now: datetime) -> None:
+def stock_arrived(db: Database, now: datetime) -> None:
     """Stock came in somewhere: backordered orders are tried again by the worker now rather
     than at their next retry. Each retry first checks, in one query, whether any location
     holds its skus at all, so waking them all costs little; the alternative, matching the
