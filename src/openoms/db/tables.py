@@ -434,8 +434,9 @@ returns = Table(
     Column("received_at", UTCDateTime(), nullable=True),
     Column("received_location", String(CODE), ForeignKey("locations.code"), nullable=True),
     Column("currency", String(3), nullable=False),
-    Column("refund_amount", Integer(), nullable=True),
-    Column("fee", Integer(), nullable=True),
+    # Minor units; a large return of dear items passes 2^31 cents.
+    Column("refund_amount", BigInteger(), nullable=True),
+    Column("fee", BigInteger(), nullable=True),
     UniqueConstraint("order_id", "idempotency_key"),
     Index(None, "order_id"),
     Index(None, "location_code", "state"),

@@ -39,8 +39,8 @@ def upgrade() -> None:
         sa.Column("received_at", openoms.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("received_location", sa.String(length=64), nullable=True),
         sa.Column("currency", sa.String(length=3), nullable=False),
-        sa.Column("refund_amount", sa.Integer(), nullable=True),
-        sa.Column("fee", sa.Integer(), nullable=True),
+        sa.Column("refund_amount", sa.BigInteger(), nullable=True),
+        sa.Column("fee", sa.BigInteger(), nullable=True),
         sa.ForeignKeyConstraint(
             ["order_id"], ["orders.id"], name=op.f("fk_returns_order_id_orders")
         ),
