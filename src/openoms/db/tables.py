@@ -412,6 +412,9 @@ reservation_lines = Table(
     Column("location_code", String(CODE), nullable=False),
     Column("sku_code", String(CODE), ForeignKey("skus.code"), nullable=False),
     Column("units", Integer(), nullable=False),
+    # The reservation's expires_at while it holds (open, set aside), null once it ended: the
+    # ATP checks on the hot path read this table alone (no join with reservations).
+    Column("holding_until", UTCDateTime(), nullable=True),
     CheckConstraint("units > 0", name="units_positive"),
     Index(None, "location_code", "sku_code"),
 )

@@ -200,6 +200,7 @@ def _create(
                     "location_code": request.location,
                     "sku_code": line.sku,
                     "units": line.units,
+                    "holding_until": expires_at,
                 }
                 for line in request.lines
             ],

@@ -207,9 +207,8 @@ _PG_RESERVE = (
     " AND h.id <> %(own)s), 0)"
     # E-reservations keep units as holds do (db/repositories/reservations.py).
     " - COALESCE((SELECT SUM(rl.units) FROM reservation_lines rl"
-    " JOIN reservations r ON r.id = rl.reservation_id WHERE rl.location_code = %(location)s"
-    " AND rl.sku_code = %(sku)s AND r.state IN ('open', 'set_aside')"
-    " AND r.expires_at > %(now)s), 0) >= %(units)s"
+    " WHERE rl.location_code = %(location)s AND rl.sku_code = %(sku)s"
+    " AND rl.holding_until > %(now)s), 0) >= %(units)s"
 )
 
 

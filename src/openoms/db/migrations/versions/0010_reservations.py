@@ -66,6 +66,7 @@ def upgrade() -> None:
         sa.Column("location_code", sa.String(length=64), nullable=False),
         sa.Column("sku_code", sa.String(length=64), nullable=False),
         sa.Column("units", sa.Integer(), nullable=False),
+        sa.Column("holding_until", openoms.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint("units > 0", name=op.f("ck_reservation_lines_units_positive")),
         sa.ForeignKeyConstraint(
             ["reservation_id"],
