@@ -32,6 +32,7 @@ from tests.integration.test_sourcing_api import publish, set_stock
 from tests.integration.test_worker import timers
 
 STORES_ONLY = PublicationRule(kinds=frozenset({LocationKind.STORE}))
+NOW_MORNING = a_weekday_morning()
 
 
 @pytest.fixture(autouse=True)
@@ -379,3 +380,39 @@ def test_an_order_planned_before_a_reservation_cannot_take_its_units(world: Worl
     sold = act(world, reservation["id"], "convert")
     assert sold["status"] == "converted"
     assert on_hand(world.db, "ST1", "A") == 0
+
+
+def test_one_customer_asking_twice_at_once_gets_no_more_than_the_limit(world: World) -> None:
+    stores(world, [("ST1", "A", 10)])
+    limits = ReservationLimits(max_open=1, max_units_per_sku=4)
+    app = cast(FastAPI, world.client.app)
+    view = app.state.sourcing
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def run(index: int) -> None:
+        db = Database(world.db.url)
+        request = service.ReservationRequest(
+            "web",
+            "ST1",
+            "Lou",
+            "lou@example.com",
+            (service.ReservedLine("1", "A", 1),),
+            f"same-customer-{index}",
+            f"hash-{index}",
+        )
+        try:
+            barrier.wait()
+            made = service.create_reservation(db, view, request, limits=limits, now=NOW_MORNING)
+            outcomes.append(made.reservation.status.value)
+        except Exception as error:  # the loser's refusal is what is asserted
+            outcomes.append(type(error).__name__)
+        finally:
+            db.dispose()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["ReservationLimitReached", "open"]
