@@ -19,9 +19,10 @@ from sqlalchemy import Connection, Row, and_, func, or_, select, text, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from openoms.db.tables import reservation_lines, reservations
-from openoms.domain.reservations import ReservationStatus
+from openoms.domain.reservations import ReservationStatus, holds_units
 
-HOLDING = (ReservationStatus.OPEN.value, ReservationStatus.SET_ASIDE.value)
+HOLDING = tuple(status.value for status in ReservationStatus if holds_units(status))
+"""The stored states in which a reservation keeps its units (until it expires)."""
 
 _r = reservations.c
 _l = reservation_lines.c
