@@ -18,3 +18,10 @@ class Settings(BaseSettings):
     # Run the worker's timers (offer timeouts, backorder retries) inside the API process: the
     # embedded setup. Off when separate `oms worker` processes run them.
     run_worker: bool = True
+    # Hoarding limits of e-reservations, per customer (e-mail), all stores together.
+    reservation_max_open: int = 3
+    reservation_max_units_per_sku: int = 4
+    # Returns: accepted until this many days after delivery; a return by carrier costs the
+    # customer this fee (minor units of the order's currency), taken off the refund.
+    return_days: int = 30
+    return_carrier_fee: int = 495

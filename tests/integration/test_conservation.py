@@ -3,9 +3,13 @@ bucket, and every reserved unit of a position is held by exactly one fulfilment 
 
 Hypothesis draws sequences of placements, transitions (claim, full and short picks, pack, ship,
 deliver, rejects of every reason, cancel), order cancellations of whole orders or some units,
-tracking events and stock snapshots, and applies them over the API; refusals (409, 422) are
-fine, a 5xx never is. After each sequence, every order reads back conserved, and the database
-agrees: reserved = the units of the allocations whose fulfilment still holds them.
+tracking events, stock snapshots, fulfilments taken through to delivery, returns asked and
+received (resold, second-hand, damaged) and e-reservations made, set aside, converted and
+cancelled, and applies them over the API; refusals (409, 422) are fine, a 5xx never is. After
+each sequence, every order reads back conserved, and the database agrees: reserved = the units
+of the allocations whose fulfilment still holds them (e-reservations keep their units apart
+from `reserved`: decision 0014), no return asked for units its order had not delivered or had
+returned already, and the units of received returns are the lines' `returned` bucket.
 """
 
 from __future__ import annotations
@@ -23,12 +27,12 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from openoms.api.deps import get_now
-from openoms.db.tables import allocations, fulfilments, stock_positions
+from openoms.db.tables import allocations, fulfilments, return_lines, returns, stock_positions
 from openoms.domain.fulfilments import FulfilmentStatus, holds_allocation
 from tests.conftest import World
 from tests.integration.test_fulfilments import read_order, settle
 from tests.integration.test_orders import BROADCAST, network, order_body
-from tests.integration.test_promise_api import a_weekday_morning
+from tests.integration.test_promise_api import a_weekday_morning, put_location
 
 SKUS = ("A", "B", "C")
 LOCATIONS = ("WH1", "ST1", "ST2")
@@ -39,6 +43,15 @@ lines = st.lists(
     min_size=1,
     max_size=3,
     unique_by=lambda t: t[0],
+)
+returning = st.tuples(
+    st.just("return"),
+    st.integers(0, 50),
+    st.sampled_from(("in_store", "carrier")),
+    st.integers(1, 3),
+)
+receiving = st.tuples(
+    st.just("receive"), st.integers(0, 50), st.sampled_from(("resell", "second_hand", "damaged"))
 )
 act = st.tuples(
     st.just("act"),
@@ -65,6 +78,18 @@ operations = st.lists(
             st.sampled_from(SKUS),
             st.integers(0, 8),
         ),
+        st.tuples(st.just("fulfil"), st.integers(0, 50)),
+        st.tuples(st.just("fulfil"), st.integers(0, 50)),
+        returning,
+        returning,
+        receiving,
+        receiving,
+        st.tuples(st.just("reserve"), st.sampled_from(SKUS), st.integers(1, 3)),
+        st.tuples(
+            st.just("reservation"),
+            st.integers(0, 50),
+            st.sampled_from(("set-aside", "convert", "cancel")),
+        ),
     ),
     min_size=4,
     max_size=24,
@@ -89,6 +114,10 @@ class Run:
         self.fulfilments: list[str] = []
         self.parcels: dict[str, str] = {}
         self.order_of: dict[str, str] = {}
+        self.returns: list[str] = []
+        self.delivered: list[str] = []
+        """Orders seen delivered: returns go to them mostly (to the others, to be refused)."""
+        self.reservations: list[str] = []
 
     def call(self, method: str, path: str, body: Any = None, **headers: str) -> Any:
         answer = self.world.client.request(
@@ -124,10 +153,68 @@ class Run:
                 body = {"lines": [{"line_id": "1", "units": 1}]}
             self.call("POST", f"/v1/orders/{order_id}/cancel", body)
             self.refresh([order_id])
+        elif kind in ("return", "receive", "reserve", "reservation"):
+            self.store_service(operation)
+        elif kind == "fulfil" and self.fulfilments:  # a fulfilment taken to the customer
+            fid = self.fulfilments[operation[1] % len(self.fulfilments)]
+            for action in ("claim", "pick", "pack", "ship", "deliver"):
+                self.transition(fid, ("act", operation[1], action))
+            order_id = self.order_of[fid]
+            self.refresh([order_id])
+            status = self.call("GET", f"/v1/orders/{order_id}").json()["status"]
+            if status == "delivered" and order_id not in self.delivered:
+                self.delivered.append(order_id)
         elif kind in ("act", "reject", "track") and self.fulfilments:
             fid = self.fulfilments[operation[1] % len(self.fulfilments)]
             self.transition(fid, operation)
             self.refresh(self.orders if kind == "reject" else [self.order_of[fid]])
+
+    def store_service(self, operation: tuple[Any, ...]) -> None:
+        """Returns and e-reservations at ST1 (the second-hand hub is HUB)."""
+        kind = operation[0]
+        if kind == "return" and self.orders:
+            _, index, method, units = operation
+            targets = self.delivered if self.delivered and index % 4 else self.orders
+            order_id = targets[index % len(targets)]
+            body = {
+                "order_id": order_id,
+                "method": method,
+                "location": "ST1" if method == "in_store" else None,
+                "reason": "changed_mind",
+                "lines": [{"line_id": "1", "units": units}],
+            }
+            answer = self.call("POST", "/v1/returns", body, **{"Idempotency-Key": key()})
+            if answer.status_code == 201:
+                self.returns.append(answer.json()["id"])
+        elif kind == "receive" and self.returns:
+            _, index, outcome = operation
+            return_id = self.returns[index % len(self.returns)]
+            asked = self.call("GET", f"/v1/returns/{return_id}").json()
+            grade = {"grade": "good"} if outcome == "second_hand" else {}
+            items = [
+                {"line_id": line["line_id"], "outcome": outcome, "units": line["units"], **grade}
+                for line in asked["lines"]
+            ]
+            body = {"location": "ST1", "items": items}
+            self.call("POST", f"/v1/returns/{return_id}/receive", body)
+            self.refresh([asked["order_id"]])
+        elif kind == "reserve":
+            _, sku, units = operation
+            number = next(NUMBERS)
+            body = {
+                "channel": "web",
+                "location": "ST1",
+                "customer": {"name": "Lou", "email": f"lou{number}@example.com"},
+                "lines": [{"line_id": "1", "sku": sku, "quantity": units}],
+            }
+            answer = self.call("POST", "/v1/reservations", body, **{"Idempotency-Key": key()})
+            if answer.status_code == 201:
+                self.reservations.append(answer.json()["id"])
+        elif kind == "reservation" and self.reservations:
+            _, index, action = operation
+            reservation_id = self.reservations[index % len(self.reservations)]
+            self.call("POST", f"/v1/reservations/{reservation_id}/{action}")
+            self.refresh(self.orders)  # a sale below what is held re-routes orders
 
     def refresh(self, order_ids: list[str]) -> None:
         """Re-routes make new fulfilments: learn them."""
@@ -184,6 +271,34 @@ def held_by_fulfilments(world: World) -> dict[tuple[str, str], int]:
     return held
 
 
+def returns_by_line(world: World) -> dict[tuple[str, str], tuple[int, int]]:
+    """(order, line) -> (units of all its returns, units of its received returns)."""
+    r, rl = returns.c, return_lines.c
+    query = select(r.order_id, rl.line_id, r.state, rl.units).join_from(
+        return_lines, returns, r.id == rl.return_id
+    )
+    found: dict[tuple[str, str], tuple[int, int]] = {}
+    with world.db.read() as conn:
+        for order_id, line_id, state, units in conn.execute(query):
+            asked, received = found.get((order_id, line_id), (0, 0))
+            found[(order_id, line_id)] = (
+                asked + units,
+                received + (units if state == "received" else 0),
+            )
+    return found
+
+
+def check_returns(world: World, order_ids: list[str]) -> None:
+    """No unit returned twice or without being delivered; received ones are in `returned`."""
+    by_line = returns_by_line(world)
+    for order_id in order_ids:
+        for line in read_order(world, order_id)["lines"]:
+            b = line["buckets"]
+            asked, received = by_line.get((order_id, line["line_id"]), (0, 0))
+            assert asked <= b["delivered"] + b["collected"] + b["returned"]
+            assert received == b["returned"]
+
+
 def reserved(world: World) -> dict[tuple[str, str], int]:
     p = stock_positions.c
     with world.db.read() as conn:
@@ -209,6 +324,8 @@ def test_any_sequence_of_operations_keeps_every_unit_in_exactly_one_bucket(
     run: Run | None = getattr(world, "run", None)
     if run is None:  # the first example sets up; later ones act on what earlier ones made
         network(world, [(at, sku, 6) for at in LOCATIONS for sku in SKUS], BROADCAST)
+        put_location(world, "ST1", "store", ["ship", "click_collect", "returns", "e_reservation"])
+        put_location(world, "HUB", "second_hand", [])
         settle(world, list(SKUS))
         run = Run(world)
         world.run = run  # type: ignore[attr-defined]
@@ -216,4 +333,5 @@ def test_any_sequence_of_operations_keeps_every_unit_in_exactly_one_bucket(
         run.apply(operation)
     for order_id in run.orders:
         read_order(world, order_id)  # checks every line's buckets
+    check_returns(world, run.orders)
     assert reserved(world) == {k: v for k, v in held_by_fulfilments(world).items() if v}

@@ -37,6 +37,9 @@ ENDPOINTS = [
     ("POST", "/v1/keys"),
     ("POST", "/v1/orders"),
     ("POST", "/v1/orders/NOPE/cancel"),
+    ("POST", "/v1/reservations"),
+    ("POST", "/v1/returns"),
+    ("POST", "/v1/returns/NOPE/receive"),
 ]
 near_rows = st.fixed_dictionaries(
     {
@@ -64,6 +67,15 @@ def check(answer: Any) -> None:
 def test_random_json_never_answers_500(world: World, endpoint: tuple[str, str], body: Any) -> None:
     method, path = endpoint
     check(world.client.request(method, path, json=body, headers=world.admin))
+
+
+@FUZZ
+@given(path=st.sampled_from(["/v1/reservations", "/v1/returns"]), body=json_values)
+def test_random_json_with_an_idempotency_key_never_answers_500(
+    world: World, path: str, body: Any
+) -> None:
+    headers = {**world.admin, "Idempotency-Key": "fuzz"}
+    check(world.client.post(path, json=body, headers=headers))
 
 
 @FUZZ

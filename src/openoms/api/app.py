@@ -22,6 +22,8 @@ from openoms.api.routes import (
     orders,
     profiles,
     promise,
+    reservations,
+    returns,
     skus,
     sourcing,
     stock,
@@ -30,6 +32,8 @@ from openoms.api.routes.orders import decision_record
 from openoms.config import Settings
 from openoms.db.uow import Database
 from openoms.domain.profiles import installed_criteria
+from openoms.domain.reservations import ReservationLimits
+from openoms.domain.returns import ReturnPolicy
 from openoms.services.availability import AvailabilityIndex
 from openoms.services.keys import KeyRing
 from openoms.services.sourcing_view import SourcingView
@@ -104,6 +108,13 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.state.db = database
     app.state.keys = KeyRing(database, ttl=settings.key_cache_seconds)
     app.state.criteria = installed_criteria()
+    app.state.reservation_limits = ReservationLimits(
+        max_open=settings.reservation_max_open,
+        max_units_per_sku=settings.reservation_max_units_per_sku,
+    )
+    app.state.return_policy = ReturnPolicy(
+        days=settings.return_days, carrier_fee=settings.return_carrier_fee
+    )
     app.state.index = AvailabilityIndex(
         database, max_staleness=settings.availability_max_staleness_ms / 1000
     )
@@ -122,6 +133,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         keys,
         orders,
         holds,
+        reservations,
+        returns,
         fulfilments,
         carriers,
         events,

@@ -10,6 +10,8 @@ from fastapi import Depends, Path, Query, Request
 from openoms.api.schemas.common import CODE_PATTERN, PRINTABLE
 from openoms.db.uow import Database
 from openoms.domain.profiles import CriteriaRegistry
+from openoms.domain.reservations import ReservationLimits
+from openoms.domain.returns import ReturnPolicy
 from openoms.services.availability import AvailabilityIndex
 from openoms.services.sourcing_view import SourcingView
 
@@ -37,6 +39,16 @@ async def get_criteria(request: Request) -> CriteriaRegistry:
     return registry
 
 
+async def get_reservation_limits(request: Request) -> ReservationLimits:
+    limits: ReservationLimits = request.app.state.reservation_limits
+    return limits
+
+
+async def get_return_policy(request: Request) -> ReturnPolicy:
+    policy: ReturnPolicy = request.app.state.return_policy
+    return policy
+
+
 async def get_now() -> datetime:
     return datetime.now(UTC)
 
@@ -46,6 +58,8 @@ IndexDep = Annotated[AvailabilityIndex, Depends(get_index)]
 NowDep = Annotated[datetime, Depends(get_now)]
 CriteriaDep = Annotated[CriteriaRegistry, Depends(get_criteria)]
 SourcingViewDep = Annotated[SourcingView, Depends(get_sourcing_view)]
+ReservationLimitsDep = Annotated[ReservationLimits, Depends(get_reservation_limits)]
+ReturnPolicyDep = Annotated[ReturnPolicy, Depends(get_return_policy)]
 CursorQuery = Annotated[
     str | None, Query(max_length=200, pattern=PRINTABLE, description="From `next_cursor`.")
 ]

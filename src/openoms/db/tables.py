@@ -59,6 +59,8 @@ locations = Table(
     Column("active", Boolean(), nullable=False, default=True),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
+    # How long a store keeps e-reserved units for the customer (migration 0010).
+    Column("reservation_hours", Integer(), nullable=False, server_default="48"),
 )
 
 skus = Table(
@@ -214,9 +216,12 @@ order_lines = Table(
     Column("unallocated", Integer(), nullable=False, default=0),
     Column("unallocated_reason", String(300), nullable=True),
     Column("cancelled", Integer(), nullable=False, default=0),
+    # Units returned and received (migration 0011): they left their fulfilment's allocation.
+    Column("returned", Integer(), nullable=False, server_default="0"),
     CheckConstraint("quantity > 0", name="quantity_positive"),
     CheckConstraint("unallocated >= 0", name="unallocated_not_negative"),
     CheckConstraint("cancelled >= 0", name="cancelled_not_negative"),
+    CheckConstraint("returned >= 0", name="returned_not_negative"),
 )
 
 fulfilments = Table(
@@ -375,4 +380,90 @@ hold_lines = Table(
     Column("units", Integer(), nullable=False),
     CheckConstraint("units > 0", name="units_positive"),
     Index(None, "location_code", "sku_code"),
+)
+reservations = Table(
+    "reservations",
+    metadata,
+    # An e-reservation: units kept at one store for a customer, paid at the till. Its units
+    # count against ATP while state is open or set_aside and expires_at is ahead, as a hold's
+    # do (db/repositories/holds.py); the worker writes `expired` down afterwards.
+    Column("id", String(ID), primary_key=True),
+    Column("channel", String(CODE), ForeignKey("channels.code"), nullable=False),
+    Column("location_code", String(CODE), ForeignKey("locations.code"), nullable=False),
+    # The customer's e-mail, lower case: what the hoarding limits count by.
+    Column("customer_key", String(254), nullable=False),
+    Column("customer", json_type(), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("idempotency_key", String(200), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("channel", "idempotency_key"),
+    Index(None, "location_code", "state"),
+    Index(None, "customer_key", "state"),
+    Index(None, "state", "expires_at"),
+)
+reservation_lines = Table(
+    "reservation_lines",
+    metadata,
+    Column("reservation_id", String(ID), ForeignKey("reservations.id"), primary_key=True),
+    Column("line_id", String(CODE), primary_key=True),
+    Column("location_code", String(CODE), nullable=False),
+    Column("sku_code", String(CODE), ForeignKey("skus.code"), nullable=False),
+    Column("units", Integer(), nullable=False),
+    # The reservation's expires_at while it holds (open, set aside), null once it ended: the
+    # ATP checks on the hot path read this table alone (no join with reservations).
+    Column("holding_until", UTCDateTime(), nullable=True),
+    CheckConstraint("units > 0", name="units_positive"),
+    Index(None, "location_code", "sku_code"),
+)
+returns = Table(
+    "returns",
+    metadata,
+    # A return of units of an order: asked for (requested), then received at a location and
+    # inspected, with the refund it made due.
+    Column("id", String(ID), primary_key=True),
+    Column("order_id", String(ID), ForeignKey("orders.id"), nullable=False),
+    Column("method", String(20), nullable=False),
+    # in_store: where the customer brings it (a location with the returns capability).
+    Column("location_code", String(CODE), ForeignKey("locations.code"), nullable=True),
+    Column("reason", String(40), nullable=False),
+    Column("note", String(300), nullable=False, default=""),
+    Column("state", String(20), nullable=False),
+    Column("idempotency_key", String(200), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("received_at", UTCDateTime(), nullable=True),
+    Column("received_location", String(CODE), ForeignKey("locations.code"), nullable=True),
+    Column("currency", String(3), nullable=False),
+    # Minor units; a large return of dear items passes 2^31 cents.
+    Column("refund_amount", BigInteger(), nullable=True),
+    Column("fee", BigInteger(), nullable=True),
+    UniqueConstraint("order_id", "idempotency_key"),
+    Index(None, "order_id"),
+    Index(None, "location_code", "state"),
+)
+return_lines = Table(
+    "return_lines",
+    metadata,
+    Column("return_id", String(ID), ForeignKey("returns.id"), primary_key=True),
+    Column("line_id", String(CODE), primary_key=True),
+    Column("sku_code", String(CODE), nullable=False),
+    Column("units", Integer(), nullable=False),
+    Column("unit_price", Integer(), nullable=False),
+    CheckConstraint("units > 0", name="units_positive"),
+)
+return_items = Table(
+    "return_items",
+    metadata,
+    # What the inspection found: units of a line and what became of them (where they went).
+    Column("return_id", String(ID), ForeignKey("returns.id"), primary_key=True),
+    Column("seq", Integer(), primary_key=True),
+    Column("line_id", String(CODE), nullable=False),
+    Column("outcome", String(20), nullable=False),
+    Column("grade", String(20), nullable=True),
+    Column("units", Integer(), nullable=False),
+    Column("location_code", String(CODE), ForeignKey("locations.code"), nullable=False),
+    CheckConstraint("units > 0", name="units_positive"),
 )

@@ -13,6 +13,8 @@ from datetime import date, time
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from openoms.domain.reservations import DEFAULT_HOLDING_HOURS
+
 
 class LocationKind(StrEnum):
     WAREHOUSE = "warehouse"
@@ -134,6 +136,8 @@ class Location:
     currency: str = "EUR"
     tags: frozenset[str] = frozenset()
     active: bool = True
+    reservation_hours: int = DEFAULT_HOLDING_HOURS
+    """How long an e-reservation keeps its units at this store."""
 
     @property
     def zone(self) -> ZoneInfo:

@@ -435,6 +435,7 @@ def _save(
             "unallocated": placed.unallocated[line.line_id],
             "unallocated_reason": sourcing.reason if placed.unallocated[line.line_id] else None,
             "cancelled": 0,
+            "returned": 0,
         }
         for i, line in enumerate(request.lines)
     ]
@@ -910,6 +911,7 @@ def _buckets(
     allocated: dict[str, int] = defaultdict(int)
     counts[Bucket.UNALLOCATED] = line.unallocated
     counts[Bucket.CANCELLED] = line.cancelled
+    counts[Bucket.RETURNED] = line.returned
     for allocation in rows.allocations:
         if allocation.line_id != line.line_id:
             continue

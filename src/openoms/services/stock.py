@@ -120,7 +120,7 @@ def _after_snapshot(
     if counts.drifted:
         drift.resolve_changed(db, seq, now, view=view, record=record)
     if counts.changed:
-        _stock_arrived(db, now)
+        stock_arrived(db, now)
     return SnapshotReport(
         received=received,
         applied=counts.applied,
@@ -145,29 +145,12 @@ def record_movements(
     unique = list({row.movement_id: row for row in reversed(rows)}.values())
     with db.write() as uow:
         _check_codes(uow.conn, rows, row_offset)
-        new = repo.insert_new_movements(uow.conn, unique, now)
-        seq = changes.stamp(uow.conn)
-        keys = sorted({(r.location, r.sku) for r in new})
-        repo.ensure_positions(uow.conn, keys)
-        positions = repo.lock_positions(uow.conn, keys)
-        changed, outcomes = _apply_movements(positions, new)
-        repo.save_after_movements(uow.conn, changed)
-        moved = [
-            (p.location, p.sku)
-            for p, _ in changed
-            if p.on_hand != positions[(p.location, p.sku)].on_hand
-        ]
-        stock_changes.record(uow.conn, moved, seq, now)
-        short = [
-            (p.location, p.sku)
-            for p, _ in changed
-            if p.on_hand < positions[(p.location, p.sku)].reserved
-        ]
+        new, outcomes, short = apply_movements(uow.conn, unique, changes.stamp(uow.conn), now)
         uow.commit()
     if short:  # a movement took a shelf below what is held there: as a snapshot would
         drift.resolve_positions(db, short, now, view=view, record=record)
     if any(row.delta > 0 for row in new):
-        _stock_arrived(db, now)
+        stock_arrived(db, now)
     return MovementReport(
         received=len(rows),
         applied=outcomes[MovementOutcome.APPLIED] + outcomes[MovementOutcome.CLAMPED],
@@ -177,7 +160,33 @@ def record_movements(
     )
 
 
-def _stock_arrived(db: Database, now: datetime) -> None:
+def apply_movements(
+    conn: Connection, rows: Sequence[MovementRow], seq: int, now: datetime
+) -> tuple[list[MovementRow], Counter[MovementOutcome], list[tuple[str, str]]]:
+    """Movements (one row per id, codes known) applied in the caller's transaction stamped
+    `seq`: the new ones, what became of each, and the positions they left with fewer units on
+    hand than reserved (for `drift.resolve_positions` once the transaction committed)."""
+    new = repo.insert_new_movements(conn, rows, now)
+    keys = sorted({(r.location, r.sku) for r in new})
+    repo.ensure_positions(conn, keys)
+    positions = repo.lock_positions(conn, keys)
+    changed, outcomes = _apply_movements(positions, new)
+    repo.save_after_movements(conn, changed)
+    moved = [
+        (p.location, p.sku)
+        for p, _ in changed
+        if p.on_hand != positions[(p.location, p.sku)].on_hand
+    ]
+    stock_changes.record(conn, moved, seq, now)
+    short = [
+        (p.location, p.sku)
+        for p, _ in changed
+        if p.on_hand < positions[(p.location, p.sku)].reserved
+    ]
+    return new, outcomes, short
+
+
+def stock_arrived(db: Database, now: datetime) -> None:
     """Stock came in somewhere: backordered orders are tried again by the worker now rather
     than at their next retry. Each retry first checks, in one query, whether any location
     holds its skus at all, so waking them all costs little; the alternative, matching the

@@ -13,6 +13,8 @@ Jobs:
   (the profile's next rules: claimed at once, offered again, or a backorder).
 - `backorder_retry` (an order): its unallocated units sourced again, every
   `BACKORDER_RETRY_EVERY` while some are left (scheduled by re-routing and `after_placement`).
+- `reservation_expiry` (an e-reservation): at its `expires_at`, one still open or set aside is
+  written down as expired and `reservation.expired` emitted (its units came back by time alone).
 
 `after_placement` opens the first offer wave of a placed order's broadcast fulfilments and sets
 its backorder timer, in the order's own write transaction (services/ordering.py `_save`).
@@ -57,6 +59,7 @@ from openoms.services.rerouting import (
     reroute_units,
     schedule_backorder_retry,
 )
+from openoms.services.reservations import RESERVATION_EXPIRY, expire_reservation
 from openoms.services.sourcing_view import SourcingView
 
 log = logging.getLogger(__name__)
@@ -149,7 +152,18 @@ def backorder_retry(conn: Connection, timers: Timers, order_id: str, now: dateti
     finish_change(change)
 
 
-HANDLERS: Mapping[str, Handler] = {OFFER_TIMEOUT: offer_timeout, BACKORDER_RETRY: backorder_retry}
+def reservation_expiry(
+    conn: Connection, timers: Timers, reservation_id: str, now: datetime
+) -> None:
+    expire_reservation(conn, reservation_id, now)
+    timers.view.index.mark_stale()
+
+
+HANDLERS: Mapping[str, Handler] = {
+    OFFER_TIMEOUT: offer_timeout,
+    BACKORDER_RETRY: backorder_retry,
+    RESERVATION_EXPIRY: reservation_expiry,
+}
 
 
 def run_due(

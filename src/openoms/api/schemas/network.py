@@ -18,6 +18,7 @@ from openoms.domain.network import (
     OpeningHours,
     TimeRange,
 )
+from openoms.domain.reservations import DEFAULT_HOLDING_HOURS
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
@@ -92,6 +93,10 @@ class LocationBody(Body):
     currency: Currency = "EUR"
     tags: list[Tag] = Field(default_factory=list, max_length=50)
     active: bool = True
+    reservation_hours: Annotated[
+        StrictInt,
+        Field(ge=1, le=24 * 30, description="How long an e-reservation keeps its units (hours)."),
+    ] = DEFAULT_HOLDING_HOURS
 
     @field_validator("timezone")
     @classmethod
@@ -121,6 +126,7 @@ class LocationBody(Body):
             currency=self.currency,
             tags=frozenset(self.tags),
             active=self.active,
+            reservation_hours=self.reservation_hours,
         )
 
     @classmethod
@@ -144,4 +150,5 @@ class LocationBody(Body):
             currency=location.currency,
             tags=sorted(location.tags),
             active=location.active,
+            reservation_hours=location.reservation_hours,
         )

@@ -3,7 +3,9 @@
 A hold counts while `state = 'active' AND expires_at > now`: expiry is a matter of time, so
 the stock comes back by itself with no job and no write. Every statement that checks ATP
 (`orders.reserve`, `held_atp`, `fulfilments.atp_by_location`) subtracts `HELD_UNITS` of the
-position, given the `now` of the request.
+position, given the `now` of the request. E-reservations keep units the same way
+(db/repositories/reservations.py): `held_units` and `active` count theirs too, so that every
+one of those checks leaves them out with no change of its own.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, and_, func, select, tuple_, update
 from sqlalchemy.sql.elements import ColumnElement
 
+from openoms.db.repositories import reservations
 from openoms.db.tables import hold_lines, holds, stock_positions
 
 ACTIVE = "active"
@@ -29,8 +32,9 @@ _p = stock_positions.c
 def held_units(
     location: ColumnElement[Any], sku: ColumnElement[Any], now: Any, own_hold: Any = None
 ) -> ColumnElement[int]:
-    """Units of the position's active holds not expired at `now`, `own_hold` left out: a
-    scalar subquery to subtract from on_hand - reserved - safety_stock."""
+    """Units of the position's active holds not expired at `now`, `own_hold` left out, and of
+    its e-reservations still holding at `now`: to subtract from on_hand - reserved -
+    safety_stock."""
     where = [
         _l.location_code == location,
         _l.sku_code == sku,
@@ -39,12 +43,13 @@ def held_units(
     ]
     if own_hold is not None:
         where.append(_h.id != own_hold)
-    return (
+    held = (
         select(func.coalesce(func.sum(_l.units), 0))
         .select_from(hold_lines.join(holds, _h.id == _l.hold_id))
         .where(*where)
         .scalar_subquery()
     )
+    return held + reservations.reserved_units(location, sku, now)  # type: ignore[no-any-return]
 
 
 def lock_positions(conn: Connection, keys: Sequence[tuple[str, str]]) -> None:
@@ -100,11 +105,13 @@ def close(
 
 
 def active(conn: Connection, after: datetime) -> list[tuple[str, str, datetime, int]]:
-    """(location, sku, expires_at, units) of active holds expiring after `after`."""
+    """(location, sku, expires_at, units) of active holds and holding e-reservations expiring
+    after `after`."""
     query = (
         select(_l.location_code, _l.sku_code, _h.expires_at, func.sum(_l.units))
         .select_from(hold_lines.join(holds, _h.id == _l.hold_id))
         .where(and_(_h.state == ACTIVE, _h.expires_at > after))
         .group_by(_l.location_code, _l.sku_code, _h.expires_at)
     )
-    return [(row[0], row[1], row[2], int(row[3])) for row in conn.execute(query)]
+    found = [(row[0], row[1], row[2], int(row[3])) for row in conn.execute(query)]
+    return found + reservations.active(conn, after)

@@ -73,6 +73,7 @@ def to_row(location: Location, now: datetime) -> dict[str, Any]:
         "currency": location.currency,
         "tags": sorted(location.tags),
         "active": location.active,
+        "reservation_hours": location.reservation_hours,
         "created_at": now,
         "updated_at": now,
     }
@@ -97,6 +98,7 @@ def from_row(row: Row[Any]) -> Location:
         currency=row.currency,
         tags=frozenset(row.tags),
         active=row.active,
+        reservation_hours=row.reservation_hours,
     )
 
 

@@ -204,7 +204,11 @@ _PG_RESERVE = (
     " AND on_hand - reserved - safety_stock - COALESCE((SELECT SUM(hl.units) FROM hold_lines hl"
     " JOIN holds h ON h.id = hl.hold_id WHERE hl.location_code = %(location)s"
     " AND hl.sku_code = %(sku)s AND h.state = 'active' AND h.expires_at > %(now)s"
-    " AND h.id <> %(own)s), 0) >= %(units)s"
+    " AND h.id <> %(own)s), 0)"
+    # E-reservations keep units as holds do (db/repositories/reservations.py).
+    " - COALESCE((SELECT SUM(rl.units) FROM reservation_lines rl"
+    " WHERE rl.location_code = %(location)s AND rl.sku_code = %(sku)s"
+    " AND rl.holding_until > %(now)s), 0) >= %(units)s"
 )
 
 
