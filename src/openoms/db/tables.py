@@ -376,3 +376,32 @@ hold_lines = Table(
     CheckConstraint("units > 0", name="units_positive"),
     Index(None, "location_code", "sku_code"),
 )
+users = Table(
+    "users",
+    metadata,
+    # A store associate's account: one location, a role, an argon2 hash of the password. After
+    # repeated failures the account is locked until `locked_until` (domain/users.py).
+    Column("id", String(ID), primary_key=True),
+    Column("username", String(CODE), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False),
+    Column("location_code", String(CODE), ForeignKey("locations.code"), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("failed_attempts", Integer(), nullable=False, default=0),
+    Column("locked_until", UTCDateTime(), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    # A signed-in browser: the cookie carries a random token, only its SHA-256 is kept here.
+    # Every form POST must carry `csrf_token`; signing out deletes the row.
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", String(ID), ForeignKey("users.id"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Index(None, "user_id"),
+    Index(None, "expires_at"),
+)
