@@ -20,6 +20,7 @@ from openoms.api.routes import (
     keys,
     locations,
     orders,
+    parcels,
     profiles,
     promise,
     skus,
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         orders,
         holds,
         fulfilments,
+        parcels,
         carriers,
         events,
     ):

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    text,
 )
 
 from openoms.db.types import UTCDateTime, json_type
@@ -143,6 +144,8 @@ api_keys = Table(
     Column("location_code", String(CODE), ForeignKey("locations.code"), nullable=True),
     # A channel key may be scoped to one channel (None: every channel, as before 0005).
     Column("channel", String(CODE), nullable=True),
+    # A carrier key may be scoped to one carrier: it reads that carrier's pickups only.
+    Column("carrier", String(CODE), nullable=True),
     Column("key_hash", String(64), nullable=False, unique=True),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("revoked_at", UTCDateTime(), nullable=True),
@@ -285,12 +288,21 @@ parcels = Table(
     Column("fulfilment_id", String(ID), ForeignKey("fulfilments.id"), nullable=False),
     Column("carrier_service", String(CODE), nullable=False),
     Column("weight_g", Integer(), nullable=False),
-    # shipped, then the carrier's latest: in_transit, exception; delivered is final.
+    # labelled (at pack, waiting for its pickup), shipped, then the carrier's latest:
+    # in_transit, exception; delivered is final. void: labelled, its fulfilment then cancelled.
     Column("status", String(20), nullable=False),
     Column("status_at", UTCDateTime(), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    # A parcel labelled at pack: its box or its size, and the pickup that collects it.
+    Column("box", String(20), nullable=True),
+    Column("length_mm", Integer(), nullable=True),
+    Column("width_mm", Integer(), nullable=True),
+    Column("height_mm", Integer(), nullable=True),
+    Column("pickup_id", String(ID), ForeignKey("pickups.id"), nullable=True),
     CheckConstraint("weight_g > 0", name="weight_positive"),
     Index(None, "fulfilment_id"),
+    Index(None, "pickup_id"),
+    Index(None, "status"),
 )
 
 tracking_events = Table(
@@ -404,4 +416,31 @@ web_sessions = Table(
     Column("expires_at", UTCDateTime(), nullable=False),
     Index(None, "user_id"),
     Index(None, "expires_at"),
+)
+pickups = Table(
+    "pickups",
+    metadata,
+    # A carrier's collection at a location: booked (by the worker before the cut-off, or by
+    # hand) with the parcels waiting there, then handed_over (every fulfilment shipped). One
+    # booked pickup per location and carrier at a time: parcels labelled later join it.
+    Column("id", String(ID), primary_key=True),
+    Column("location_code", String(CODE), ForeignKey("locations.code"), nullable=False),
+    Column("carrier", String(CODE), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("collect_at", UTCDateTime(), nullable=False),
+    Column("booked_by", String(20), nullable=False),
+    # Bumped by every change (a parcel joining, the handover), so that they queue on one row.
+    Column("version", Integer(), nullable=False, default=1),
+    Column("booked_at", UTCDateTime(), nullable=False),
+    Column("handed_over_at", UTCDateTime(), nullable=True),
+    Index(
+        "uq_pickups_booked_location_code_carrier",
+        "location_code",
+        "carrier",
+        unique=True,
+        sqlite_where=text("state = 'booked'"),
+        postgresql_where=text("state = 'booked'"),
+    ),
+    Index(None, "location_code", "state"),
+    Index(None, "carrier", "state"),
 )
