@@ -48,9 +48,11 @@ class AccountLocked(Unauthorized):
     code = "account_locked"
     title = "Account locked"
 
-    def __init__(self, locked_until: datetime) -> None:
+    def __init__(self, locked_until: datetime, location: str) -> None:
         super().__init__(f"too many wrong passwords: locked until {locked_until.isoformat()}")
         self.locked_until = locked_until
+        self.location = location
+        """The account's store: its clock tells the associate when the lock ends."""
 
 
 class UsernameTaken(Conflict):
@@ -143,7 +145,7 @@ def sign_in(db: Database, *, username: str, password: str, now: datetime) -> Sig
         lockout = Lockout(row.failed_attempts, row.locked_until)
         if lockout.is_locked(now):
             assert lockout.locked_until is not None
-            raise AccountLocked(lockout.locked_until)
+            raise AccountLocked(lockout.locked_until, row.location_code)
         if not _verify(row.password_hash, password):
             after = lockout.after_failure(now)
             counted = repo.set_lockout(
@@ -156,7 +158,7 @@ def sign_in(db: Database, *, username: str, password: str, now: datetime) -> Sig
             )
             uow.commit()
             if counted and after.locked_until is not None:
-                raise AccountLocked(after.locked_until)
+                raise AccountLocked(after.locked_until, row.location_code)
             raise WrongPassword("wrong username or password")
         if row.failed_attempts or row.locked_until:
             repo.set_lockout(
