@@ -294,3 +294,56 @@ def test_the_interface_speaks_the_browser_language_or_the_one_chosen(shops: Worl
     assert "Password" in client.get("/store/sign-in").text
     french = signed_in(shops, "marie", "fr")
     assert "Rien à préparer." in french.get("/store/queue").text
+
+
+def picked_at_st1(shops: World) -> tuple[TestClient, str, str]:
+    """Marie claimed and picked an order of 1 A: it waits to be packed."""
+    _, fulfilment_id = offered(shops, (("1", "A", 1),))
+    client = signed_in(shops, "marie")
+    page = client.post(
+        f"/store/fulfilments/{fulfilment_id}/claim",
+        data={"csrf_token": token(client.get("/store/queue").text)},
+    )
+    csrf = token(page.text)
+    picked = client.post(
+        f"/store/fulfilments/{fulfilment_id}/pick",
+        data={"csrf_token": csrf, "picked.1": "1", "confirm": "1"},
+    )
+    assert picked.status_code == 200
+    assert "Picked: pack it now." in notices(picked.text)
+    return client, fulfilment_id, csrf
+
+
+def test_packing_in_a_box_labels_the_parcel_and_gives_its_documents(shops: World) -> None:
+    client, fulfilment_id, csrf = picked_at_st1(shops)
+    url = f"/store/fulfilments/{fulfilment_id}/pack"
+    empty = client.post(url, data={"csrf_token": csrf})
+    assert empty.status_code == 422
+    assert notices(empty.text) == ["Box: choose one."]
+    custom = client.post(
+        url, data={"csrf_token": csrf, "box": "custom", "length_mm": "300", "width_mm": "x"}
+    )
+    assert notices(custom.text) == [
+        "Width (mm): a whole number from 1 to 3000.",
+        "Height (mm): required.",
+    ]
+    assert api_fulfilment(shops, fulfilment_id)["status"] == "picking"
+    packed = client.post(url, data={"csrf_token": csrf, "box": "M", "weight_g": ""})
+    assert packed.status_code == 200
+    assert "Packed: print the label." in notices(packed.text)
+    after = api_fulfilment(shops, fulfilment_id)
+    assert after["status"] == "packed"
+    [parcel] = after["parcels"]
+    assert f"/store/parcels/{parcel['tracking_number']}/label.pdf" in packed.text
+    label = client.get(f"/store/parcels/{parcel['tracking_number']}/label.pdf")
+    assert (label.status_code, label.headers["content-type"]) == (200, "application/pdf")
+    assert label.content.startswith(b"%PDF")
+    slip = client.get(f"/store/fulfilments/{fulfilment_id}/packing-slip.pdf")
+    assert slip.content.startswith(b"%PDF")
+    replay = client.post(url, data={"csrf_token": csrf, "box": "L"})
+    assert replay.status_code == 409
+    assert "already done" in notices(replay.text)[0]
+    assert api_fulfilment(shops, fulfilment_id)["parcels"] == [parcel]
+    paul = signed_in(shops, "paul")
+    assert paul.get(f"/store/parcels/{parcel['tracking_number']}/label.pdf").status_code == 404
+    assert paul.get(f"/store/fulfilments/{fulfilment_id}/packing-slip.pdf").status_code == 404

@@ -160,9 +160,13 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "pack.label": ("Shipping label (PDF)", "Étiquette d'expédition (PDF)"),
     "pack.slip": ("Packing slip (PDF)", "Bon de livraison (PDF)"),
     "pack.parcel": ("Parcel {number}, {service}", "Colis {number}, {service}"),
-    "pack.not_available": (
-        "Packing is not available yet on this server.",
-        "L'emballage n'est pas encore disponible sur ce serveur.",
+    "pack.documents": ("Label and packing slip", "Étiquette et bon de livraison"),
+    "pack.to_pickups": ("To the carrier pickups", "Vers les ramasses"),
+    "pack.measures": ("Weight and size", "Poids et dimensions"),
+    "pack.measures_hint": (
+        "Weight: leave empty to count the items and the box. Sizes: for another box only.",
+        "Poids : laissez vide pour compter les articles et le carton. Dimensions : pour un"
+        " autre carton seulement.",
     ),
     # carrier pickups
     "pickups.title": ("Carrier pickups", "Ramasses"),

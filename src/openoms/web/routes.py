@@ -29,11 +29,13 @@ from starlette.datastructures import FormData
 from openoms.api.deps import NowDep
 from openoms.api.routes.orders import decision_record
 from openoms.db.uow import Database
+from openoms.documents import Language
 from openoms.domain.fulfilments import FulfilmentStatus
+from openoms.domain.parcels import BOXES, ParcelSize
 from openoms.domain.picking import pick_problems, short_lines
 from openoms.domain.users import LOCK_DURATION, MAX_FAILED_ATTEMPTS, may_see_figures
 from openoms.errors import InvalidInput, NotFound, OmsError
-from openoms.services import drift, users
+from openoms.services import drift, parcels, users
 from openoms.services import fulfilment as fulfilments
 from openoms.services.offers import ClaimDoesNotFit
 from openoms.services.sourcing_view import SourcingView
@@ -348,7 +350,13 @@ def claim(fulfilment_id: str, page: SignedIn, form: Form) -> Response:
 
 
 def _refused(page: Page, error: OmsError) -> None:
-    if isinstance(error, fulfilments.TransitionRefused | fulfilments.ChangedMeanwhile):
+    already = (
+        fulfilments.TransitionRefused,
+        fulfilments.ChangedMeanwhile,
+        parcels.AlreadyLabelled,
+        parcels.NotPacked,
+    )
+    if isinstance(error, already):
         page.error("error.already_done")
     elif isinstance(error, InvalidInput) and any(e.code == "nothing_picked" for e in error.errors):
         page.error("pick.nothing_picked")
@@ -362,6 +370,7 @@ TEMPLATE_OF = {
     FulfilmentStatus.OFFERED: "offer.html",
     FulfilmentStatus.CLAIMED: "pick.html",
     FulfilmentStatus.PICKING: "pack.html",
+    FulfilmentStatus.PACKED: "pack.html",
 }
 
 
@@ -376,7 +385,7 @@ def fulfilment_page(fulfilment_id: str, page: SignedIn) -> Response:
 
 def _item_page(page: Page, item: WorkItem, status: int = 200, **context: Any) -> HTMLResponse:
     template = TEMPLATE_OF.get(item.status, "fulfilment.html")
-    defaults: dict[str, Any] = {"picked": {}, "missing": set()}
+    defaults: dict[str, Any] = {"picked": {}, "missing": set(), "size": {}, "boxes": BOXES}
     return render(page, template, status, **{**defaults, **item_context(page, item), **context})
 
 
@@ -449,6 +458,102 @@ def _scan(
     picked = {**picked, line.line_id: picked[line.line_id] + 1}
     page.notices.append(("ok", page.t("pick.scanned", name=line.name)))
     return _item_page(page, item, picked=picked, missing=missing)
+
+
+# --- pack and label ----------------------------------------------------------------------
+
+CUSTOM = "custom"
+MAX_WEIGHT_G = 70_000
+MAX_SIDE_MM = 3_000
+SIDES = ("length_mm", "width_mm", "height_mm")
+
+
+@router.post("/fulfilments/{fulfilment_id}/pack", response_class=HTMLResponse)
+def pack(fulfilment_id: str, page: SignedIn, form: Form) -> Response:
+    """Packed (if it was being picked), then its parcel labelled with the carrier service
+    the OMS picks (services/parcels.py)."""
+    check_csrf(page, form)
+    try:
+        item = work_item(page.db, page.user.location, fulfilment_id)
+    except NotFound:
+        return not_found(page)
+    size = {key: str(form.get(key, "")).strip()[:20] for key in ("box", "weight_g", *SIDES)}
+    caller = store_caller(page.user.location)
+    try:
+        parcel = _parcel_size(page, form)
+        if item.status is FulfilmentStatus.PICKING:
+            fulfilments.pack_fulfilment(page.db, fulfilment_id, caller, now=page.now)
+        parcels.label_parcels(
+            page.db, page.view, fulfilment_id, caller, parcels=[parcel], now=page.now
+        )
+    except FormErrors as error:
+        page.problems(error.problems)
+        return _item_page(page, item, 422, size=size)
+    except NotFound:
+        return not_found(page)
+    except OmsError as error:
+        _refused(page, error)
+        item = work_item(page.db, page.user.location, fulfilment_id)
+        return _item_page(page, item, error.status, size=size)
+    return redirect(f"{PREFIX}/fulfilments/{fulfilment_id}", ("pack.done", {}))
+
+
+def _parcel_size(page: Page, form: FormData) -> ParcelSize:
+    checks = Checks(form)
+    box = checks.choice("box", page.t("pack.box"), [*BOXES, CUSTOM])
+    weight = None
+    if str(form.get("weight_g", "")).strip():
+        weight = checks.quantity("weight_g", page.t("pack.weight"), low=1, high=MAX_WEIGHT_G)
+    sides: list[int | None] = [None, None, None]
+    if box == CUSTOM:
+        sides = [
+            checks.quantity(
+                side, page.t(f"pack.{side.removesuffix('_mm')}"), low=1, high=MAX_SIDE_MM
+            )
+            for side in SIDES
+        ]
+    checks.done()
+    if box == CUSTOM:
+        return ParcelSize(weight, None, *sides)
+    return ParcelSize(weight, box)
+
+
+def _pdf(content: bytes, filename: str) -> Response:
+    disposition = f'attachment; filename="{filename}"'
+    return Response(
+        content, media_type="application/pdf", headers={"Content-Disposition": disposition}
+    )
+
+
+def _document_language(page: Page) -> Language:
+    return "fr" if page.language == "fr" else "en"
+
+
+@router.get("/parcels/{tracking_number}/label.pdf")
+def label_pdf(tracking_number: str, page: SignedIn) -> Response:
+    caller = store_caller(page.user.location)
+    try:
+        content = parcels.label_pdf(
+            page.db, page.view, tracking_number, caller, language=_document_language(page)
+        )
+    except NotFound:
+        return not_found(page)
+    return _pdf(content, f"label-{tracking_number}.pdf")
+
+
+@router.get("/fulfilments/{fulfilment_id}/packing-slip.pdf")
+def packing_slip_pdf(fulfilment_id: str, page: SignedIn) -> Response:
+    caller = store_caller(page.user.location)
+    try:
+        content = parcels.packing_slip_pdf(
+            page.db, page.view, fulfilment_id, caller, language=_document_language(page)
+        )
+    except NotFound:
+        return not_found(page)
+    except OmsError as error:
+        _refused(page, error)
+        return fulfilment_page(fulfilment_id, page)
+    return _pdf(content, f"packing-slip-{fulfilment_id}.pdf")
 
 
 # --- reject ------------------------------------------------------------------------------
