@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 import pytest
@@ -347,3 +347,55 @@ def test_packing_in_a_box_labels_the_parcel_and_gives_its_documents(shops: World
     paul = signed_in(shops, "paul")
     assert paul.get(f"/store/parcels/{parcel['tracking_number']}/label.pdf").status_code == 404
     assert paul.get(f"/store/fulfilments/{fulfilment_id}/packing-slip.pdf").status_code == 404
+
+
+def clock(world: World, moment: datetime) -> None:
+    cast(FastAPI, world.client.app).dependency_overrides[get_now] = lambda: moment
+
+
+def test_the_manager_sees_the_days_counts_and_average_times(
+    shops: World, morning: datetime
+) -> None:
+    associate(shops, "lea", "ST1", StoreRole.MANAGER)
+    yesterday = (morning - timedelta(days=1)).date().isoformat()
+    promise = {"method": "home_standard", "price": 0, "currency": "EUR", "latest": yesterday}
+    network(
+        shops,
+        [("ST1", "A", 9), ("ST1", "B", 9), ("ST2", "A", 5), ("ST2", "B", 5)],
+        BROADCAST_ONE,
+    )
+    settle(shops, ["A", "B"])
+    first = place(shops, order_body(("1", "A", 1), promise_option=promise), "k-1")
+    second = place(shops, order_body(("1", "B", 1)), "k-2")
+    late_id, other_id = first["fulfilments"][0]["id"], second["fulfilments"][0]["id"]
+    marie = signed_in(shops, "marie")
+    csrf = token(marie.get("/store/queue").text)
+    clock(shops, morning + timedelta(minutes=3))
+    marie.post(f"/store/fulfilments/{late_id}/claim", data={"csrf_token": csrf})
+    clock(shops, morning + timedelta(minutes=5))
+    marie.post(f"/store/fulfilments/{other_id}/claim", data={"csrf_token": csrf})
+    marie.post(
+        f"/store/fulfilments/{other_id}/pick",
+        data={"csrf_token": csrf, "picked.1": "1", "confirm": "1"},
+    )
+    clock(shops, morning + timedelta(minutes=12))
+    packed = marie.post(
+        f"/store/fulfilments/{other_id}/pack", data={"csrf_token": csrf, "box": "S"}
+    )
+    assert "Packed: print the label." in notices(packed.text)
+    assert marie.get("/store/manager").status_code == 403
+    assert "/store/manager" not in marie.get("/store/queue").text
+    lea = signed_in(shops, "lea")
+    page = lea.get("/store/manager")
+    assert page.status_code == 200
+    figures = dict(
+        re.findall(r"<dt>([^<]+)</dt><dd>([^<]+)</dd>", re.sub(r">\s+<", "><", page.text))
+    )
+    assert figures == {
+        "Claimed": "2",
+        "Rejected": "0",
+        "Late": "1",
+        "Shipped": "0",
+        "Average time from offer to claim": "4 min",
+        "Average time from claim to packed": "7 min",
+    }

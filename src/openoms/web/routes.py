@@ -14,7 +14,7 @@ import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, unquote
@@ -39,6 +39,7 @@ from openoms.services import drift, parcels, users
 from openoms.services import fulfilment as fulfilments
 from openoms.services.offers import ClaimDoesNotFit
 from openoms.services.sourcing_view import SourcingView
+from openoms.services.store_day import day_figures
 from openoms.services.store_queue import (
     WorkItem,
     location_timezone,
@@ -615,6 +616,25 @@ def reject(fulfilment_id: str, page: SignedIn, form: Form) -> Response:
             page.db, location, found, page.now, view=page.view, record=decision_record
         )
     return redirect(f"{PREFIX}/queue", ("reject.done", {}))
+
+
+# --- the manager's view ------------------------------------------------------------------
+
+
+@router.get("/manager", response_class=HTMLResponse)
+def manager(page: SignedIn) -> Response:
+    if not may_see_figures(page.user.role):
+        page.error("error.manager_only")
+        return render(page, "manager.html", 403, figures=None)
+    location = page.user.location
+    timezone = location_timezone(page.db, location)
+    day = page.now.astimezone(ZoneInfo(timezone)).date()
+    figures = day_figures(page.db, location, day, timezone, page.now)
+    return render(page, "manager.html", figures=figures, day=day, minutes=_minutes)
+
+
+def _minutes(duration: timedelta | None) -> int | None:
+    return None if duration is None else round(duration.total_seconds() / 60)
 
 
 # --- the app -----------------------------------------------------------------------------
