@@ -119,8 +119,9 @@ def serve(
 def worker(
     poll: Annotated[float, typer.Option(min=0.05, help="Seconds between polls when idle.")] = 1.0,
 ) -> None:
-    """Carry out the timers (offer timeouts, backorder retries) until interrupted. Any number
-    may run over one PostgreSQL; with SQLite, `oms serve` runs them itself."""
+    """Carry out the timers (offer timeouts, backorder retries, pickup bookings) until
+    interrupted. Any number may run over one PostgreSQL; with SQLite, `oms serve` runs them
+    itself."""
     import threading  # noqa: PLC0415
 
     from openoms.api.routes.orders import decision_record  # noqa: PLC0415
@@ -184,11 +185,15 @@ def demo(
 
 @keys_app.command("create")
 def keys_create(
+    *,
     role: Annotated[Role, typer.Option(help="admin, channel, store or carrier.")],
     name: Annotated[str, typer.Option(help="Who or what uses it.")] = "",
     location: Annotated[str | None, typer.Option(help="The store a store key acts for.")] = None,
     channel: Annotated[
         str | None, typer.Option(help="The one channel a channel key acts for (default: any).")
+    ] = None,
+    carrier: Annotated[
+        str | None, typer.Option(help="The one carrier a carrier key reads pickups of.")
     ] = None,
     quiet: Annotated[bool, typer.Option(help="Print the secret only.")] = False,
 ) -> None:
@@ -200,6 +205,7 @@ def keys_create(
             role=role,
             location=location,
             channel=channel,
+            carrier=carrier,
             now=_now(),
         )
     except OmsError as error:
@@ -208,7 +214,7 @@ def keys_create(
     if quiet:
         out.print(made.secret, soft_wrap=True)
         return
-    scope = f" for {location}" if location else ""
+    scope = f" for {location or carrier}" if location or carrier else ""
     console.print(f"{role.value} key {made.principal.key_id}{scope}:")
     out.print(made.secret, soft_wrap=True)
 

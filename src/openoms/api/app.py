@@ -21,6 +21,7 @@ from openoms.api.routes import (
     locations,
     orders,
     parcels,
+    pickups,
     profiles,
     promise,
     skus,
@@ -126,6 +127,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         holds,
         fulfilments,
         parcels,
+        pickups,
         carriers,
         events,
     ):

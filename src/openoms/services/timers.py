@@ -13,6 +13,9 @@ Jobs:
   (the profile's next rules: claimed at once, offered again, or a backorder).
 - `backorder_retry` (an order): its unallocated units sourced again, every
   `BACKORDER_RETRY_EVERY` while some are left (scheduled by re-routing and `after_placement`).
+- `pickup_booking` (a fulfilment whose parcels were labelled): its carrier's parcels waiting at
+  its location booked for the carrier's next collection, half an hour before it
+  (services/pickups.py; a failed insert, another booking meanwhile, runs again and joins it).
 
 `after_placement` opens the first offer wave of a placed order's broadcast fulfilments and sets
 its backorder timer, in the order's own write transaction (services/ordering.py `_save`).
@@ -51,6 +54,8 @@ from openoms.services.offers import (
 )
 from openoms.services.order_change import OrderChange, change_fields, finish_change, open_change
 from openoms.services.ordering import DecisionRecorder
+from openoms.services.parcels import PICKUP_BOOKING
+from openoms.services.pickups import book_due_pickup
 from openoms.services.rerouting import (
     BACKORDER_RETRY,
     closed_locations,
@@ -149,7 +154,15 @@ def backorder_retry(conn: Connection, timers: Timers, order_id: str, now: dateti
     finish_change(change)
 
 
-HANDLERS: Mapping[str, Handler] = {OFFER_TIMEOUT: offer_timeout, BACKORDER_RETRY: backorder_retry}
+def pickup_booking(conn: Connection, timers: Timers, fulfilment_id: str, now: datetime) -> None:
+    book_due_pickup(conn, timers.view, fulfilment_id, now)
+
+
+HANDLERS: Mapping[str, Handler] = {
+    OFFER_TIMEOUT: offer_timeout,
+    BACKORDER_RETRY: backorder_retry,
+    PICKUP_BOOKING: pickup_booking,
+}
 
 
 def run_due(
