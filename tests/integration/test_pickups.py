@@ -312,3 +312,30 @@ def test_only_a_carrier_key_is_scoped_to_a_carrier(world: World) -> None:
     assert (made["role"], made["carrier"]) == ("carrier", COLIS)
     listed = get(world, "/v1/keys", world.admin)
     assert [k["carrier"] for k in listed if k["id"] == made["id"]] == [COLIS]
+
+
+def test_a_parcel_the_carrier_scanned_before_the_handover_still_ships_and_keeps_its_status(
+    world: World, clock: Clock
+) -> None:
+    _, fids, numbers = two_orders_labelled(world, clock)
+    run_due(world.db, timers(world), clock.at(16, 0))
+    [pickup] = get(world, "/v1/pickups", world.admin)["items"]
+    scanned = {
+        "events": [
+            {
+                "tracking_number": numbers[0],
+                "status": "in_transit",
+                "at": clock.at(16, 25).isoformat(),
+            }
+        ]
+    }
+    assert world.client.post(
+        "/v1/carriers/tracking", json=scanned, headers=world.carrier
+    ).status_code == (200)
+    clock.at(16, 30)
+    done = world.client.post(f"/v1/pickups/{pickup['id']}/handover", headers=world.store1).json()
+    statuses = {p["tracking_number"]: p["status"] for p in done["parcels"]}
+    assert statuses == {numbers[0]: "in_transit", numbers[1]: "shipped"}
+    for fid in fids:
+        assert get(world, f"/v1/fulfilments/{fid}", world.admin)["status"] == "shipped"
+    assert position(world.db, "ST1", "A") == (1, 0)

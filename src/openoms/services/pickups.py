@@ -314,7 +314,7 @@ def hand_over(db: Database, pickup_id: str, caller: Caller, *, now: datetime) ->
         stamp = changes.stamp(conn)
         by_fulfilment: dict[tuple[str, str], list[str]] = defaultdict(list)
         for row in parcels_repo.of_pickup(conn, pickup_id):
-            if row.status == parcels_repo.LABELLED:
+            if row.status != parcels_repo.VOID:  # labelled, or scanned by the carrier already
                 by_fulfilment[(row.order_id, row.fulfilment_id)].append(row.tracking_number)
         shipped, left_out = [], []
         for (_, fulfilment_id), numbers in sorted(by_fulfilment.items()):  # orders locked in order
@@ -329,7 +329,7 @@ def hand_over(db: Database, pickup_id: str, caller: Caller, *, now: datetime) ->
             ):
                 shipped.extend(numbers)
             else:
-                parcels_repo.set_status(conn, numbers, parcels_repo.VOID, now)
+                parcels_repo.leave_labelled(conn, numbers, parcels_repo.VOID, now)
                 left_out.extend(numbers)
         row = _reread(conn, pickup_id)
         _pickup_event(
@@ -362,7 +362,7 @@ def _ship(
         step = begin_step(conn, stamp, fulfilment_id, Transition.SHIP, caller=caller, now=now)
     except TransitionRefused:
         return False
-    parcels_repo.set_status(conn, numbers, parcels_repo.SHIPPED, now)
+    parcels_repo.leave_labelled(conn, numbers, parcels_repo.SHIPPED, now)
     step.payload["parcels"] = list(numbers)
     step.payload["pickup_id"] = pickup_id
     apply_transition(step)

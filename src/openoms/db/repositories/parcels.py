@@ -106,12 +106,13 @@ def join_pickup(conn: Connection, tracking_numbers: Sequence[str], pickup_id: st
     )
 
 
-def set_status(
+def leave_labelled(
     conn: Connection, tracking_numbers: Sequence[str], status: str, at: datetime
 ) -> None:
+    """Those still `labelled` become `status`: one the carrier scanned already keeps its own."""
     conn.execute(
         update(parcels)
-        .where(_p.tracking_number.in_(list(tracking_numbers)))
+        .where(_p.tracking_number.in_(list(tracking_numbers)), _p.status == LABELLED)
         .values(status=status, status_at=at)
     )
 
