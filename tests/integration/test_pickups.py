@@ -23,7 +23,8 @@ from openoms.domain.fulfilments import Actor
 from openoms.services import keys
 from openoms.services.fulfilment import Caller
 from openoms.services.keys import Role
-from openoms.services.pickups import hand_over
+from openoms.services.pickups import book_pickup, hand_over
+from openoms.services.sourcing_view import SourcingView
 from openoms.services.timers import Timers, run_due
 from tests.conftest import NOW, World, bearer
 from tests.integration.test_fulfilments import act, deliver, offered_at_st1, position, read_order
@@ -339,3 +340,35 @@ def test_a_parcel_the_carrier_scanned_before_the_handover_still_ships_and_keeps_
     for fid in fids:
         assert get(world, f"/v1/fulfilments/{fid}", world.admin)["status"] == "shipped"
     assert position(world.db, "ST1", "A") == (1, 0)
+
+
+def test_two_bookings_at_once_make_one_pickup_with_every_parcel(world: World, clock: Clock) -> None:
+    _, _, numbers = two_orders_labelled(world, clock)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+    booked_at = clock.at(15, 0)
+
+    def run() -> None:
+        db = Database(world.db.url)
+        try:
+            view = SourcingView(db)
+            barrier.wait()
+            found = book_pickup(
+                db, view, Caller(Actor.STORE, "ST1"), location="ST1", carrier=COLIS, now=booked_at
+            )
+            outcomes.append(found.id)
+        except Exception as error:  # a failure would be named in the assertion below
+            outcomes.append(type(error).__name__)
+        finally:
+            db.dispose()
+
+    workers = [threading.Thread(target=run) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert len(set(outcomes)) == 1, outcomes
+    assert pickup_count(world.db) == 1
+    [pickup] = get(world, "/v1/pickups", world.admin)["items"]
+    assert pickup["id"] == outcomes[0]
+    assert sorted(p["tracking_number"] for p in pickup["parcels"]) == sorted(numbers)

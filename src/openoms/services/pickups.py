@@ -35,6 +35,7 @@ from openoms.db.repositories import fulfilments as fulfilments_repo
 from openoms.db.repositories import parcels as parcels_repo
 from openoms.db.repositories import pickups as repo
 from openoms.db.uow import Database
+from openoms.domain.carriers import CannotShip
 from openoms.domain.fulfilments import FulfilmentStatus, Transition
 from openoms.domain.shipping import departure_time
 from openoms.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
@@ -45,7 +46,7 @@ from openoms.services.fulfilment import (
     begin_step,
 )
 from openoms.services.order_change import finish_change
-from openoms.services.parcels import ATTEMPTS, location_address
+from openoms.services.parcels import ATTEMPTS, NoCarrierService, location_address
 from openoms.services.sourcing_view import SourcingView
 
 AUTO = "auto"
@@ -260,7 +261,10 @@ def book(
     else:
         at = view.location(location)
         assert at is not None, f"location {location} is not in the network"
-        collect_at = min(departure_time(at, services[r.carrier_service], now) for r in waiting)
+        try:
+            collect_at = min(departure_time(at, services[r.carrier_service], now) for r in waiting)
+        except CannotShip as error:  # the location closed for good since the parcels were labelled
+            raise NoCarrierService(str(error)) from error
         pickup_id, kind = str(uuid7()), "pickup.booked"
         repo.insert(
             conn,
