@@ -399,3 +399,37 @@ def test_the_manager_sees_the_days_counts_and_average_times(
         "Average time from offer to claim": "4 min",
         "Average time from claim to packed": "7 min",
     }
+
+
+def test_the_pickup_is_booked_by_hand_and_the_handover_ships(shops: World) -> None:
+    client, fulfilment_id, csrf = picked_at_st1(shops)
+    client.post(f"/store/fulfilments/{fulfilment_id}/pack", data={"csrf_token": csrf, "box": "S"})
+    [parcel] = api_fulfilment(shops, fulfilment_id)["parcels"]
+    page = client.get("/store/pickups")
+    assert parcel["tracking_number"] in page.text
+    carrier = re.search(r'name="carrier" value="([^"]+)"', page.text)
+    assert carrier is not None
+    empty = client.post("/store/pickups/book", data={"csrf_token": csrf, "carrier": " "})
+    assert (empty.status_code, notices(empty.text)) == (422, ["Carrier: required."])
+    booked = client.post(
+        "/store/pickups/book", data={"csrf_token": csrf, "carrier": carrier.group(1)}
+    )
+    assert notices(booked.text) == ["Pickup booked."]
+    pickup_id = re.search(r"/store/pickups/([^/]+)/manifest\.pdf", booked.text)
+    assert pickup_id is not None
+    manifest = client.get(f"/store/pickups/{pickup_id.group(1)}/manifest.pdf")
+    assert manifest.content.startswith(b"%PDF")
+    paul = signed_in(shops, "paul")
+    paul_csrf = token(paul.get("/store/pickups").text)
+    outsider = paul.post(
+        f"/store/pickups/{pickup_id.group(1)}/hand-over", data={"csrf_token": paul_csrf}
+    )
+    assert outsider.status_code == 404
+    assert paul.get(f"/store/pickups/{pickup_id.group(1)}/manifest.pdf").status_code == 404
+    url = f"/store/pickups/{pickup_id.group(1)}/hand-over"
+    handed = client.post(url, data={"csrf_token": csrf})
+    assert notices(handed.text) == ["Handed over: the orders are shipped."]
+    assert api_fulfilment(shops, fulfilment_id)["status"] == "shipped"
+    replay = client.post(url, data={"csrf_token": csrf})
+    assert replay.status_code == 409
+    assert "already done" in notices(replay.text)[0]
