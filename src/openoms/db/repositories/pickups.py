@@ -4,7 +4,6 @@ first's. Every change is a conditional update on the row, so changes of one pick
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -90,7 +89,3 @@ def page(
     if after is not None:
         query = query.where(_k.id > after)
     return list(conn.execute(query.order_by(_k.id).limit(limit)))
-
-
-def many(conn: Connection, pickup_ids: Sequence[str]) -> list[Row[Any]]:
-    return list(conn.execute(select(pickups).where(_k.id.in_(list(pickup_ids)))))
