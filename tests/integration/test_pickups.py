@@ -18,7 +18,7 @@ from openoms.api.deps import get_now
 from openoms.api.routes.orders import decision_record
 from openoms.db.tables import events, pickups
 from openoms.db.uow import Database
-from openoms.domain.calendars import local_instant
+from openoms.domain.calendars import is_public_holiday, local_instant
 from openoms.domain.fulfilments import Actor
 from openoms.services import keys
 from openoms.services.fulfilment import Caller
@@ -27,7 +27,13 @@ from openoms.services.pickups import book_pickup, hand_over
 from openoms.services.sourcing_view import SourcingView
 from openoms.services.timers import Timers, run_due
 from tests.conftest import NOW, World, bearer
-from tests.integration.test_fulfilments import act, deliver, offered_at_st1, position, read_order
+from tests.integration.test_fulfilments import (
+    act,
+    deliver,
+    offered_at_st1,
+    position,
+    read_order,
+)
 from tests.integration.test_orders import order_body, place
 from tests.integration.test_promise_api import PARIS, a_weekday_morning
 from tests.pdf_reading import page_sizes_mm, pdf_text
@@ -372,3 +378,37 @@ def test_two_bookings_at_once_make_one_pickup_with_every_parcel(world: World, cl
     [pickup] = get(world, "/v1/pickups", world.admin)["items"]
     assert pickup["id"] == outcomes[0]
     assert sorted(p["tracking_number"] for p in pickup["parcels"]) == sorted(numbers)
+
+
+def test_a_pickup_the_driver_missed_moves_to_the_next_collection_when_parcels_join_it(
+    world: World, clock: Clock
+) -> None:
+    two_orders_labelled(world, clock)
+    run_due(world.db, timers(world), clock.at(16, 0))
+    [pickup] = get(world, "/v1/pickups", world.admin)["items"]
+    first_collection = datetime.fromisoformat(pickup["collect_at"])
+
+    late = place(world, order_body(("1", "A", 1)), "k-late")["fulfilments"][0]["id"]
+    packed(world, late)
+    clock.at(16, 45)  # after the cut-off, the driver not come yet: it joins today's pickup
+    labelled(world, late, box="S")
+    body = {"location": "ST1", "carrier": COLIS}
+    today = world.client.post("/v1/pickups", json=body, headers=world.store1).json()
+    assert (today["id"], today["parcel_count"]) == (pickup["id"], 3)
+    assert datetime.fromisoformat(today["collect_at"]) == first_collection
+
+    # the driver never came; the next working day a parcel joins and the pickup moves to then
+    nxt = first_collection.astimezone(PARIS).date() + timedelta(days=1)
+    while nxt.weekday() >= 5 or is_public_holiday(nxt, "FR"):
+        nxt += timedelta(days=1)
+    clock.now = local_instant(nxt, time(10, 0), PARIS)
+    row = {"location": "ST1", "sku": "A", "on_hand": 6, "as_of": clock.now.isoformat()}
+    fed = world.client.post("/v1/stock/snapshots", json={"rows": [row]}, headers=world.admin)
+    assert fed.status_code == 200, fed.text
+    next_day = place(world, order_body(("1", "A", 1)), "k-next")["fulfilments"][0]["id"]
+    packed(world, next_day)
+    labelled(world, next_day, box="S")
+    moved = world.client.post("/v1/pickups", json=body, headers=world.store1).json()
+    assert (moved["id"], moved["parcel_count"]) == (pickup["id"], 4)
+    collect = datetime.fromisoformat(moved["collect_at"]).astimezone(PARIS)
+    assert (collect.date(), collect.hour, collect.minute) == (nxt, 16, 30)

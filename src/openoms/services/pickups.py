@@ -37,6 +37,7 @@ from openoms.db.repositories import pickups as repo
 from openoms.db.uow import Database
 from openoms.domain.carriers import CannotShip
 from openoms.domain.fulfilments import FulfilmentStatus, Transition
+from openoms.domain.network import Location
 from openoms.domain.shipping import departure_time
 from openoms.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from openoms.services.fulfilment import (
@@ -256,15 +257,15 @@ def book(
         return str(pickup.id) if pickup is not None else None
     numbers = [row.tracking_number for row in waiting]
     stamp = changes.stamp(conn)
-    if pickup is not None and repo.touch(conn, pickup.id):
+    at = view.location(location)
+    assert at is not None, f"location {location} is not in the network"
+    try:
+        collect_at = min(departure_time(at, services[r.carrier_service], now) for r in waiting)
+    except CannotShip as error:  # the location closed for good since the parcels were labelled
+        raise NoCarrierService(str(error)) from error
+    if pickup is not None and repo.touch(conn, pickup.id, _moved(pickup, collect_at, at, now)):
         pickup_id, kind = str(pickup.id), "pickup.parcels_added"
     else:
-        at = view.location(location)
-        assert at is not None, f"location {location} is not in the network"
-        try:
-            collect_at = min(departure_time(at, services[r.carrier_service], now) for r in waiting)
-        except CannotShip as error:  # the location closed for good since the parcels were labelled
-            raise NoCarrierService(str(error)) from error
         pickup_id, kind = str(uuid7()), "pickup.booked"
         repo.insert(
             conn,
@@ -279,6 +280,16 @@ def book(
     row = _reread(conn, pickup_id)
     _pickup_event(conn, kind, row, numbers=numbers, stamp=stamp, now=now)
     return pickup_id
+
+
+def _moved(pickup: Row[Any], collect_at: datetime, location: Location, now: datetime) -> datetime:
+    """A pickup booked for an earlier day and never handed over (the driver did not come) moves
+    to the next collection when parcels join it; one booked for today keeps its time, since a
+    driver running late still takes what was labelled after the cut-off."""
+    booked: datetime = pickup.collect_at
+    if booked.astimezone(location.zone).date() < now.astimezone(location.zone).date():
+        return collect_at
+    return booked
 
 
 def _pickup_event(

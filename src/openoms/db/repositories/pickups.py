@@ -52,10 +52,13 @@ def insert(
     )
 
 
-def touch(conn: Connection, pickup_id: str) -> bool:
-    """Locks a booked pickup (parcels are joining it); False once it was handed over."""
+def touch(conn: Connection, pickup_id: str, collect_at: datetime) -> bool:
+    """Locks a booked pickup (parcels are joining it, for the collection at `collect_at`);
+    False once it was handed over."""
     result = conn.execute(
-        update(pickups).where(_k.id == pickup_id, _k.state == BOOKED).values(version=_k.version + 1)
+        update(pickups)
+        .where(_k.id == pickup_id, _k.state == BOOKED)
+        .values(version=_k.version + 1, collect_at=collect_at)
     )
     return result.rowcount == 1
 
