@@ -190,7 +190,20 @@ def shop(server: Server, database_url: str) -> Shop:
     return Shop(server, channel, "sqlite" if database_url.startswith("sqlite") else "postgresql")
 
 
+TOUCH_TARGETS = (
+    "button, .button, .bar a, label.choice, "
+    "input:not([type=hidden]):not([type=checkbox]):not([type=radio])"
+)
+SMALL_TARGETS = """targets => targets
+    .filter(t => t.offsetParent !== null)
+    .map(t => [t.textContent.trim() || t.name || t.id, t.getBoundingClientRect()])
+    .filter(([, box]) => box.height < 48 || box.width < 48)
+    .map(([name, box]) => `${name}: ${box.width}x${box.height}`)"""
+
+
 def check_accessibility(page: Page) -> None:
+    """axe-core finds no serious or critical violation; every control is a thumb's size."""
+    assert page.eval_on_selector_all(TOUCH_TARGETS, SMALL_TARGETS) == []
     results = Axe().run(page)
     serious = [
         (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
@@ -330,6 +343,23 @@ def test_another_store_can_neither_see_nor_reach_the_work(shop: Shop, browser: B
         claim = http.post(f"/v1/fulfilments/{fulfilment['id']}/claim", headers=store_key)
         assert claim.status_code == 404
         assert http.get(f"/v1/orders/{order['id']}", headers=store_key).status_code == 404
+
+
+def test_a_reject_says_why_and_the_offer_leaves_the_queue(shop: Shop, browser: Browser) -> None:
+    order = shop.order([("1", "SC-WOOL", 2)], "e2e-6")
+    page = shop.page(browser)
+    sign_in(shop, page, "marie")
+    offered_card(page, order["id"]).get_by_role("link", name=re.compile("^Reject")).click()
+    expect(page.get_by_role("heading", name=re.compile("^Reject the order"))).to_be_visible()
+    shop.screenshot(page, "11-reject")
+    check_accessibility(page)
+    page.get_by_label("Out of stock").check()
+    page.get_by_role("button", name="Reject", exact=True).click()
+    expect(page.get_by_role("alert")).to_have_text("Écharpe laine: required.")
+    page.get_by_label("Écharpe laine").fill("1")
+    page.get_by_role("button", name="Reject", exact=True).click()
+    expect(page.get_by_text("Rejected: the OMS is sourcing the order elsewhere.")).to_be_visible()
+    expect(offered_card(page, order["id"])).to_have_count(0)
 
 
 def test_five_wrong_passwords_lock_the_account(shop: Shop, browser: Browser) -> None:

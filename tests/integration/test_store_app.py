@@ -138,6 +138,19 @@ def test_a_wrong_password_says_so_and_five_lock_the_account(shops: World) -> Non
     assert "locked" in notices(still.text)[0]
 
 
+def test_an_empty_or_too_long_sign_in_is_named_on_the_page(shops: World) -> None:
+    client = browser(shops)
+    page = client.get("/store/sign-in")
+    body = {"username": "", "password": "x" * 201, "csrf_token": token(page.text)}
+    answer = client.post("/store/sign-in", data=body)
+    assert answer.status_code == 422
+    assert notices(answer.text) == ["Username: required.", "Password: at most 200 characters."]
+    body = {"username": "m" * 65, "password": PASSWORD, "csrf_token": token(page.text)}
+    assert notices(client.post("/store/sign-in", data=body).text) == [
+        "Username: at most 64 characters."
+    ]
+
+
 def test_a_sign_in_without_its_token_is_refused(shops: World) -> None:
     client = browser(shops)
     answer = client.post(
