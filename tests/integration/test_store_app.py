@@ -446,3 +446,17 @@ def test_the_pickup_is_booked_by_hand_and_the_handover_ships(shops: World) -> No
     replay = client.post(url, data={"csrf_token": csrf})
     assert replay.status_code == 409
     assert "already done" in notices(replay.text)[0]
+
+
+def test_a_parcel_too_heavy_for_the_carriers_is_refused_with_no_label(shops: World) -> None:
+    client, fulfilment_id, csrf = picked_at_st1(shops)
+    url = f"/store/fulfilments/{fulfilment_id}/pack"
+    heavy = client.post(url, data={"csrf_token": csrf, "box": "XL", "weight_g": "200000"})
+    assert heavy.status_code == 422
+    assert notices(heavy.text) == [
+        "Too heavy for the carriers of this delivery: use lighter parcels."
+    ]
+    assert api_fulfilment(shops, fulfilment_id)["parcels"] == []
+    assert f'action="{url}"' in heavy.text  # the form again, to try lighter parcels
+    lighter = client.post(url, data={"csrf_token": csrf, "box": "XL", "weight_g": "2000"})
+    assert "Packed: print the label." in notices(lighter.text)

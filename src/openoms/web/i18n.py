@@ -161,6 +161,14 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "pack.label": ("Shipping label (PDF)", "Étiquette d'expédition (PDF)"),
     "pack.slip": ("Packing slip (PDF)", "Bon de livraison (PDF)"),
     "pack.parcel": ("Parcel {number}, {service}", "Colis {number}, {service}"),
+    "pack.too_heavy": (
+        "Too heavy for the carriers of this delivery: use lighter parcels.",
+        "Trop lourd pour les transporteurs de cette livraison : faites des colis plus légers.",
+    ),
+    "pack.no_carrier": (
+        "No carrier collects this parcel here for this delivery: call the head office.",
+        "Aucun transporteur ne prend ce colis ici pour cette livraison : appelez le siège.",
+    ),
     "pack.documents": ("Label and packing slip", "Étiquette et bon de livraison"),
     "pack.to_pickups": ("To the carrier pickups", "Vers les ramasses"),
     "pack.measures": ("Weight and size", "Poids et dimensions"),
@@ -184,7 +192,7 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "Remis : les commandes sont expédiées.",
     ),
     "pickups.carrier": ("Carrier", "Transporteur"),
-    "pickups.parcels": ("{count} parcels", "{count} colis"),
+    "pickups.parcels": ("parcels: {count}", "colis : {count}"),
     "pickups.collect_at": ("Collection at {time}", "Passage à {time}"),
     "pickups.booked_by_auto": ("booked by the OMS", "réservée par l'OMS"),
     "pickups.booked_by_hand": ("booked here", "réservée ici"),

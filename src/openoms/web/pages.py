@@ -196,7 +196,12 @@ def item_context(page: Page, item: WorkItem) -> dict[str, Any]:
     return {"item": item, "tz": timezone, "local_time": local_time}
 
 
+INPUT_CODES = {"nothing_picked": "pick.nothing_picked", "too_heavy": "pack.too_heavy"}
+"""The services' field error codes that the pages say in the reader's language."""
+
+
 def refused(page: Page, error: OmsError) -> None:
+    """A service's refusal, in words the associate can act on; nothing was changed."""
     already = (
         fulfilments.TransitionRefused,
         fulfilments.ChangedMeanwhile,
@@ -205,8 +210,11 @@ def refused(page: Page, error: OmsError) -> None:
     )
     if isinstance(error, already):
         page.error("error.already_done")
-    elif isinstance(error, InvalidInput) and any(e.code == "nothing_picked" for e in error.errors):
-        page.error("pick.nothing_picked")
+    elif isinstance(error, parcels.NoCarrierService):
+        page.error("pack.no_carrier")
+    elif isinstance(error, InvalidInput) and any(e.code in INPUT_CODES for e in error.errors):
+        for code in dict.fromkeys(e.code for e in error.errors if e.code in INPUT_CODES):
+            page.error(INPUT_CODES[code])
     else:
         page.error("error.invalid", detail=error.detail)
 

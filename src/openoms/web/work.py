@@ -138,7 +138,8 @@ def _scan(
 # --- pack and label ----------------------------------------------------------------------
 
 CUSTOM = "custom"
-MAX_WEIGHT_G = 70_000
+MAX_WEIGHT_G = 1_000_000
+"""As the API takes (a pallet at most): what no carrier takes is the service's to say."""
 MAX_SIDE_MM = 3_000
 SIDES = ("length_mm", "width_mm", "height_mm")
 
