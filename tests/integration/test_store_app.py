@@ -460,3 +460,12 @@ def test_a_parcel_too_heavy_for_the_carriers_is_refused_with_no_label(shops: Wor
     assert f'action="{url}"' in heavy.text  # the form again, to try lighter parcels
     lighter = client.post(url, data={"csrf_token": csrf, "box": "XL", "weight_g": "2000"})
     assert "Packed: print the label." in notices(lighter.text)
+
+
+def test_an_unknown_store_page_is_the_apps_own_not_found(shops: World) -> None:
+    client = browser(shops)
+    answer = client.get("/store/nowhere/at/all")
+    assert answer.status_code == 404
+    assert "Not found at this store." in answer.text
+    assert client.get("/store/static/store.css").status_code == 200
+    assert client.get("/v1/nowhere").headers["content-type"] == "application/problem+json"

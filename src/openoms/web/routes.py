@@ -192,6 +192,10 @@ def claim(fulfilment_id: str, page: SignedIn, form: Form) -> Response:
     return redirect(f"{PREFIX}/fulfilments/{fulfilment_id}", ("claim.done", {}))
 
 
+def unknown_page(rest: str, page: AnyPage) -> Response:
+    return not_found(page)
+
+
 # --- the app -----------------------------------------------------------------------------
 
 
@@ -200,6 +204,14 @@ def install(app: FastAPI) -> None:
     for module_router in (router, work.router, pickups.router, manager.router):
         app.include_router(module_router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="store-static")
+    # Last, after the static files: any other GET under /store/ is the app's own 404 page.
+    app.add_api_route(
+        f"{PREFIX}/{{rest:path}}",
+        unknown_page,
+        methods=["GET"],
+        response_class=HTMLResponse,
+        include_in_schema=False,
+    )
 
     @app.exception_handler(SignInNeeded)
     def to_sign_in(request: Request, error: SignInNeeded) -> Response:
