@@ -22,6 +22,7 @@ from rich.table import Table
 from openoms import importing
 from openoms.config import Settings
 from openoms.db.uow import Database
+from openoms.domain.users import StoreRole
 from openoms.errors import FieldError, InvalidInput, OmsError
 from openoms.services import catalog, keys, network, profiles
 from openoms.services.keys import Role
@@ -31,10 +32,12 @@ keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 import_app = typer.Typer(help="Bulk imports from files.", no_args_is_help=True)
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
 changes_app = typer.Typer(help="The stock change log that feeds follow.", no_args_is_help=True)
+users_app = typer.Typer(help="Store associates' accounts (the store app).", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(import_app, name="import")
 app.add_typer(db_app, name="db")
 app.add_typer(changes_app, name="changes")
+app.add_typer(users_app, name="users")
 
 console = Console(stderr=True)
 out = Console()
@@ -116,8 +119,9 @@ def serve(
 def worker(
     poll: Annotated[float, typer.Option(min=0.05, help="Seconds between polls when idle.")] = 1.0,
 ) -> None:
-    """Carry out the timers (offer timeouts, backorder retries) until interrupted. Any number
-    may run over one PostgreSQL; with SQLite, `oms serve` runs them itself."""
+    """Carry out the timers (offer timeouts, backorder retries, pickup bookings) until
+    interrupted. Any number may run over one PostgreSQL; with SQLite, `oms serve` runs them
+    itself."""
     import threading  # noqa: PLC0415
 
     from openoms.api.routes.orders import decision_record  # noqa: PLC0415
@@ -181,11 +185,15 @@ def demo(
 
 @keys_app.command("create")
 def keys_create(
+    *,
     role: Annotated[Role, typer.Option(help="admin, channel, store or carrier.")],
     name: Annotated[str, typer.Option(help="Who or what uses it.")] = "",
     location: Annotated[str | None, typer.Option(help="The store a store key acts for.")] = None,
     channel: Annotated[
         str | None, typer.Option(help="The one channel a channel key acts for (default: any).")
+    ] = None,
+    carrier: Annotated[
+        str | None, typer.Option(help="The one carrier a carrier key reads pickups of.")
     ] = None,
     quiet: Annotated[bool, typer.Option(help="Print the secret only.")] = False,
 ) -> None:
@@ -197,6 +205,7 @@ def keys_create(
             role=role,
             location=location,
             channel=channel,
+            carrier=carrier,
             now=_now(),
         )
     except OmsError as error:
@@ -205,7 +214,7 @@ def keys_create(
     if quiet:
         out.print(made.secret, soft_wrap=True)
         return
-    scope = f" for {location}" if location else ""
+    scope = f" for {location or carrier}" if location or carrier else ""
     console.print(f"{role.value} key {made.principal.key_id}{scope}:")
     out.print(made.secret, soft_wrap=True)
 
@@ -231,6 +240,39 @@ def keys_revoke(key_id: str) -> None:
         keys.revoke_key(_database(), key_id, _now())
     except OmsError as error:
         _fail(error)
+
+
+@users_app.command("create")
+def users_create(
+    username: Annotated[str, typer.Argument(help="Lower-case letters, digits, . _ -")],
+    location: Annotated[str, typer.Option(help="The store the associate works at.")],
+    role: Annotated[StoreRole, typer.Option(help="associate or manager.")] = StoreRole.ASSOCIATE,
+    name: Annotated[str, typer.Option(help="The name shown in the app.")] = "",
+    password_stdin: Annotated[
+        bool, typer.Option(help="Read the password from standard input (one line).")
+    ] = False,
+) -> None:
+    """Make a store associate's account; the password is prompted (or read from stdin)."""
+    from openoms.services import users  # noqa: PLC0415 - argon2 loads only here
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    try:
+        made = users.create_user(
+            _database(),
+            username=username,
+            display_name=name,
+            location=location,
+            role=role,
+            password=password,
+            now=_now(),
+        )
+    except OmsError as error:
+        _fail(error)
+        return
+    console.print(f"{made.role.value} {made.username} at {made.location} created")
 
 
 @import_app.command("locations")

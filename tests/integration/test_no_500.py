@@ -40,6 +40,8 @@ ENDPOINTS = [
     ("POST", "/v1/reservations"),
     ("POST", "/v1/returns"),
     ("POST", "/v1/returns/NOPE/receive"),
+    ("POST", "/v1/fulfilments/NOPE/parcels"),
+    ("POST", "/v1/pickups"),
 ]
 near_rows = st.fixed_dictionaries(
     {
@@ -88,5 +90,10 @@ def test_almost_right_snapshots_never_answer_500(world: World, rows: list[dict[s
 @given(text=st.text(min_size=1, max_size=30))
 def test_odd_path_segments_never_answer_500(world: World, text: str) -> None:
     segment = quote(text, safe="")
-    for path in (f"/v1/locations/{segment}", f"/v1/channels/web/availability/{segment}"):
+    for path in (
+        f"/v1/locations/{segment}",
+        f"/v1/channels/web/availability/{segment}",
+        f"/v1/parcels/{segment}/label.pdf",
+        f"/v1/pickups/{segment}/manifest.pdf",
+    ):
         check(world.client.get(path, headers=world.admin))

@@ -20,6 +20,8 @@ from openoms.api.routes import (
     keys,
     locations,
     orders,
+    parcels,
+    pickups,
     profiles,
     promise,
     reservations,
@@ -39,6 +41,7 @@ from openoms.services.keys import KeyRing
 from openoms.services.sourcing_view import SourcingView
 from openoms.services.timers import Timers
 from openoms.services.worker import start_worker_thread
+from openoms.web import routes as store_app
 
 DESCRIPTION = """
 An omnichannel Order Management System: unified stock across warehouses, stores, suppliers and
@@ -136,10 +139,13 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         reservations,
         returns,
         fulfilments,
+        parcels,
+        pickups,
         carriers,
         events,
     ):
         app.include_router(module.router)
+    store_app.install(app)
 
     @app.get("/healthz", tags=["ops"])
     def health() -> dict[str, str]:

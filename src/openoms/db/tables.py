@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    text,
 )
 
 from openoms.db.types import UTCDateTime, json_type
@@ -145,6 +146,8 @@ api_keys = Table(
     Column("location_code", String(CODE), ForeignKey("locations.code"), nullable=True),
     # A channel key may be scoped to one channel (None: every channel, as before 0005).
     Column("channel", String(CODE), nullable=True),
+    # A carrier key may be scoped to one carrier: it reads that carrier's pickups only.
+    Column("carrier", String(CODE), nullable=True),
     Column("key_hash", String(64), nullable=False, unique=True),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("revoked_at", UTCDateTime(), nullable=True),
@@ -290,12 +293,21 @@ parcels = Table(
     Column("fulfilment_id", String(ID), ForeignKey("fulfilments.id"), nullable=False),
     Column("carrier_service", String(CODE), nullable=False),
     Column("weight_g", Integer(), nullable=False),
-    # shipped, then the carrier's latest: in_transit, exception; delivered is final.
+    # labelled (at pack, waiting for its pickup), shipped, then the carrier's latest:
+    # in_transit, exception; delivered is final. void: labelled, its fulfilment then cancelled.
     Column("status", String(20), nullable=False),
     Column("status_at", UTCDateTime(), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    # A parcel labelled at pack: its box or its size, and the pickup that collects it.
+    Column("box", String(20), nullable=True),
+    Column("length_mm", Integer(), nullable=True),
+    Column("width_mm", Integer(), nullable=True),
+    Column("height_mm", Integer(), nullable=True),
+    Column("pickup_id", String(ID), ForeignKey("pickups.id"), nullable=True),
     CheckConstraint("weight_g > 0", name="weight_positive"),
     Index(None, "fulfilment_id"),
+    Index(None, "pickup_id"),
+    Index(None, "status"),
 )
 
 tracking_events = Table(
@@ -466,4 +478,60 @@ return_items = Table(
     Column("units", Integer(), nullable=False),
     Column("location_code", String(CODE), ForeignKey("locations.code"), nullable=False),
     CheckConstraint("units > 0", name="units_positive"),
+)
+users = Table(
+    "users",
+    metadata,
+    # A store associate's account: one location, a role, an argon2 hash of the password. After
+    # repeated failures the account is locked until `locked_until` (domain/users.py).
+    Column("id", String(ID), primary_key=True),
+    Column("username", String(CODE), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False),
+    Column("location_code", String(CODE), ForeignKey("locations.code"), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("failed_attempts", Integer(), nullable=False, default=0),
+    Column("locked_until", UTCDateTime(), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    # A signed-in browser: the cookie carries a random token, only its SHA-256 is kept here.
+    # Every form POST must carry `csrf_token`; signing out deletes the row.
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", String(ID), ForeignKey("users.id"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Index(None, "user_id"),
+    Index(None, "expires_at"),
+)
+pickups = Table(
+    "pickups",
+    metadata,
+    # A carrier's collection at a location: booked (by the worker before the cut-off, or by
+    # hand) with the parcels waiting there, then handed_over (every fulfilment shipped). One
+    # booked pickup per location and carrier at a time: parcels labelled later join it.
+    Column("id", String(ID), primary_key=True),
+    Column("location_code", String(CODE), ForeignKey("locations.code"), nullable=False),
+    Column("carrier", String(CODE), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("collect_at", UTCDateTime(), nullable=False),
+    Column("booked_by", String(20), nullable=False),
+    # Bumped by every change (a parcel joining, the handover), so that they queue on one row.
+    Column("version", Integer(), nullable=False, default=1),
+    Column("booked_at", UTCDateTime(), nullable=False),
+    Column("handed_over_at", UTCDateTime(), nullable=True),
+    Index(
+        "uq_pickups_booked_location_code_carrier",
+        "location_code",
+        "carrier",
+        unique=True,
+        sqlite_where=text("state = 'booked'"),
+        postgresql_where=text("state = 'booked'"),
+    ),
+    Index(None, "location_code", "state"),
+    Index(None, "carrier", "state"),
 )

@@ -42,6 +42,8 @@ class Principal:
     location: str | None
     channel: str | None = None
     """A channel key scoped to one channel acts for it only; None: every channel."""
+    carrier: str | None = None
+    """A carrier key scoped to one carrier reads its pickups only; None: every carrier's."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +64,12 @@ def create_key(
     location: str | None,
     now: datetime,
     channel: str | None = None,
+    carrier: str | None = None,
 ) -> CreatedKey:
     if channel and role is not Role.CHANNEL:
         raise InvalidInput([FieldError("channel", "only channel keys are scoped to a channel")])
+    if carrier and role is not Role.CARRIER:
+        raise InvalidInput([FieldError("carrier", "only carrier keys are scoped to a carrier")])
     if role is Role.STORE and not location:
         raise InvalidInput([FieldError("location", "a store key is scoped to one location")])
     if role is not Role.STORE and location:
@@ -81,11 +86,12 @@ def create_key(
             role=role.value,
             location_code=location,
             channel=channel,
+            carrier=carrier,
             key_hash=hash_key(secret),
             now=now,
         )
         uow.commit()
-    return CreatedKey(Principal(key_id, name, role, location, channel), secret)
+    return CreatedKey(Principal(key_id, name, role, location, channel, carrier), secret)
 
 
 def list_keys(db: Database) -> list[tuple[Principal, datetime, datetime | None]]:
@@ -138,4 +144,4 @@ class KeyRing:
 
 
 def _principal(row: Row[Any]) -> Principal:
-    return Principal(row.id, row.name, Role(row.role), row.location_code, row.channel)
+    return Principal(row.id, row.name, Role(row.role), row.location_code, row.channel, row.carrier)

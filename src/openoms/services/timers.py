@@ -15,6 +15,9 @@ Jobs:
   `BACKORDER_RETRY_EVERY` while some are left (scheduled by re-routing and `after_placement`).
 - `reservation_expiry` (an e-reservation): at its `expires_at`, one still open or set aside is
   written down as expired and `reservation.expired` emitted (its units came back by time alone).
+- `pickup_booking` (a fulfilment whose parcels were labelled): its carrier's parcels waiting at
+  its location booked for the carrier's next collection, half an hour before it
+  (services/pickups.py; a failed insert, another booking meanwhile, runs again and joins it).
 
 `after_placement` opens the first offer wave of a placed order's broadcast fulfilments and sets
 its backorder timer, in the order's own write transaction (services/ordering.py `_save`).
@@ -53,6 +56,8 @@ from openoms.services.offers import (
 )
 from openoms.services.order_change import OrderChange, change_fields, finish_change, open_change
 from openoms.services.ordering import DecisionRecorder
+from openoms.services.parcels import PICKUP_BOOKING
+from openoms.services.pickups import book_due_pickup
 from openoms.services.rerouting import (
     BACKORDER_RETRY,
     closed_locations,
@@ -159,10 +164,15 @@ def reservation_expiry(
     timers.view.index.mark_stale()
 
 
+def pickup_booking(conn: Connection, timers: Timers, fulfilment_id: str, now: datetime) -> None:
+    book_due_pickup(conn, timers.view, fulfilment_id, now)
+
+
 HANDLERS: Mapping[str, Handler] = {
     OFFER_TIMEOUT: offer_timeout,
     BACKORDER_RETRY: backorder_retry,
     RESERVATION_EXPIRY: reservation_expiry,
+    PICKUP_BOOKING: pickup_booking,
 }
 
 

@@ -24,6 +24,9 @@ class KeyRequest(Body):
     channel: Code | None = Field(
         default=None, description="A channel key acts for this channel only (default: any)."
     )
+    carrier: Name | None = Field(
+        default=None, description="A carrier key reads this carrier's pickups only (default: any)."
+    )
 
 
 class KeyBody(BaseModel):
@@ -32,6 +35,7 @@ class KeyBody(BaseModel):
     role: Role
     location: str | None
     channel: str | None = None
+    carrier: str | None = None
     created_at: datetime | None = None
     revoked_at: datetime | None = None
     secret: str | None = None
@@ -41,7 +45,13 @@ class KeyBody(BaseModel):
 def create_key(body: KeyRequest, _: Admin, db: DatabaseDep, now: NowDep) -> KeyBody:
     """The secret is in this answer only: it is not stored."""
     made = keys.create_key(
-        db, name=body.name, role=body.role, location=body.location, channel=body.channel, now=now
+        db,
+        name=body.name,
+        role=body.role,
+        location=body.location,
+        channel=body.channel,
+        carrier=body.carrier,
+        now=now,
     )
     p = made.principal
     return KeyBody(
@@ -50,6 +60,7 @@ def create_key(body: KeyRequest, _: Admin, db: DatabaseDep, now: NowDep) -> KeyB
         role=p.role,
         location=p.location,
         channel=p.channel,
+        carrier=p.carrier,
         created_at=now,
         secret=made.secret,
     )
@@ -64,6 +75,7 @@ def list_keys(_: Admin, db: DatabaseDep) -> list[KeyBody]:
             role=p.role,
             location=p.location,
             channel=p.channel,
+            carrier=p.carrier,
             created_at=created,
             revoked_at=revoked,
         )

@@ -62,7 +62,10 @@ class ParcelOut(BaseModel):
     tracking_number: str
     carrier_service: str
     weight_g: int
-    status: str = Field(description="shipped, in_transit, exception or delivered.")
+    status: str = Field(
+        description="labelled (waiting for its pickup), shipped, in_transit, exception or"
+        " delivered; void: labelled, its fulfilment cancelled before the handover."
+    )
     status_at: datetime
 
     @classmethod

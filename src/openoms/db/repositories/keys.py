@@ -20,6 +20,7 @@ def insert(
     key_hash: str,
     now: datetime,
     channel: str | None = None,
+    carrier: str | None = None,
 ) -> None:
     conn.execute(
         api_keys.insert().values(
@@ -28,6 +29,7 @@ def insert(
             role=role,
             location_code=location_code,
             channel=channel,
+            carrier=carrier,
             key_hash=key_hash,
             created_at=now,
         )

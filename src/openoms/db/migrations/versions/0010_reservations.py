@@ -1,7 +1,7 @@
 """e-reservations: units kept at a store for a customer; a store's holding time
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 Create Date: 2026-12-01 20:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import openoms.db.types
 
 revision: str = "0010"
-down_revision: str | None = "0007"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
