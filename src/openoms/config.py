@@ -18,3 +18,11 @@ class Settings(BaseSettings):
     # Run the worker's timers (offer timeouts, backorder retries) inside the API process: the
     # embedded setup. Off when separate `oms worker` processes run them.
     run_worker: bool = True
+    # E-mail to customers (the pickup code), sent by the worker after the transaction that
+    # owes it committed: OMS_SMTP_URL (smtp://user:password@host:port, smtps://, ?starttls=true)
+    # or OMS_SMTP_HOST and OMS_SMTP_PORT. Neither: no mail is sent.
+    smtp_url: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    mail_from: str = "openoms@localhost"

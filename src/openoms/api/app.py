@@ -20,6 +20,7 @@ from openoms.api.routes import (
     keys,
     locations,
     orders,
+    pickups,
     profiles,
     promise,
     skus,
@@ -32,6 +33,7 @@ from openoms.db.uow import Database
 from openoms.domain.profiles import installed_criteria
 from openoms.services.availability import AvailabilityIndex
 from openoms.services.keys import KeyRing
+from openoms.services.mail import mailer_from
 from openoms.services.sourcing_view import SourcingView
 from openoms.services.timers import Timers
 from openoms.services.worker import start_worker_thread
@@ -84,7 +86,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         app.state.index.catch_up()
         worker = None
         if settings.run_worker:
-            timers = Timers(app.state.sourcing, decision_record)
+            timers = Timers(app.state.sourcing, decision_record, mailer_from(settings))
             worker = start_worker_thread(database, timers)
         yield
         if worker is not None:
@@ -123,6 +125,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         orders,
         holds,
         fulfilments,
+        pickups,
         carriers,
         events,
     ):

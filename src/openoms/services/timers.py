@@ -13,6 +13,8 @@ Jobs:
   (the profile's next rules: claimed at once, offered again, or a backorder).
 - `backorder_retry` (an order): its unallocated units sourced again, every
   `BACKORDER_RETRY_EVERY` while some are left (scheduled by re-routing and `after_placement`).
+- `express_late`, `transfer_overdue`, `pickup_uncollected`: click & collect's deadlines
+  (services/collect.py).
 
 `after_placement` opens the first offer wave of a placed order's broadcast fulfilments and sets
 its backorder timer, in the order's own write transaction (services/ordering.py `_save`).
@@ -39,7 +41,10 @@ from openoms.db.uow import Database
 from openoms.domain.fulfilments import Actor, FulfilmentStatus, Transition
 from openoms.domain.profiles import OfferMode
 from openoms.errors import NotFound
+from openoms.services.collect import after_placement as collect_placed
+from openoms.services.collect import collect_jobs
 from openoms.services.fulfilment import Caller, apply_transition, begin_step
+from openoms.services.mail import Mailer
 from openoms.services.offers import (
     OFFER_TIMEOUT,
     ClaimDoesNotFit,
@@ -50,7 +55,7 @@ from openoms.services.offers import (
     open_wave,
 )
 from openoms.services.order_change import OrderChange, change_fields, finish_change, open_change
-from openoms.services.ordering import DecisionRecorder
+from openoms.services.ordering import COLLECT_METHODS, DecisionRecorder
 from openoms.services.rerouting import (
     BACKORDER_RETRY,
     closed_locations,
@@ -75,6 +80,8 @@ class Timers:
 
     view: SourcingView
     record: DecisionRecorder
+    mailer: Mailer | None = None
+    """Sends what customers are owed (services/notifications.py); None: nothing is sent."""
 
 
 Handler = Callable[[Connection, Timers, str, datetime], None]
@@ -149,7 +156,11 @@ def backorder_retry(conn: Connection, timers: Timers, order_id: str, now: dateti
     finish_change(change)
 
 
-HANDLERS: Mapping[str, Handler] = {OFFER_TIMEOUT: offer_timeout, BACKORDER_RETRY: backorder_retry}
+HANDLERS: Mapping[str, Handler] = {
+    OFFER_TIMEOUT: offer_timeout,
+    BACKORDER_RETRY: backorder_retry,
+    **collect_jobs(),
+}
 
 
 def run_due(
@@ -192,7 +203,8 @@ def after_placement(
     conn: Connection, view: SourcingView, order_id: str, stamp: int, now: datetime
 ) -> None:
     """In the transaction that places an order, after its reserves: its broadcast fulfilments
-    offered to their first wave, and its backorder timer set (`stamp`: the transaction's)."""
+    offered to their first wave, its backorder timer set, a collect order's pickup row
+    (`stamp`: the transaction's)."""
     rows = orders_repo.load(conn, order_id, for_update=True)
     if rows is None:
         raise NotFound("order", order_id)
@@ -203,4 +215,6 @@ def after_placement(
             open_wave(change, view, row, wave=1, exclude=closed)
     if any(state[0] for state in change.lines.values()):
         schedule_backorder_retry(change)
+    if change.rows.order.delivery_method in COLLECT_METHODS:
+        collect_placed(conn, order_id, now)
     finish_change(change)
