@@ -4,19 +4,27 @@ an overdue transfer, express deadlines and an express order its store cannot mak
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default
 from typing import Any, cast
 
 import pytest
+from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 from sqlalchemy import select
 
 from openoms.api.deps import get_now
 from openoms.api.routes.orders import decision_record
+from openoms.config import Settings
 from openoms.db.tables import events, notifications, orders, stock_movements
 from openoms.db.uow import Database
 from openoms.services.keys import Role
+from openoms.services.mail import SmtpMailer, mailer_from
+from openoms.services.notifications import send_due
 from openoms.services.timers import Timers, run_due
 from tests.conftest import World, bearer
 from tests.integration.test_fulfilments import act, event_types, parcel, position, read_order
@@ -451,3 +459,70 @@ def test_the_pickup_code_is_owed_by_mail_with_the_order(world: World) -> None:
     [(recipient, body, state)] = rows
     assert (recipient, state) == ("camille@example.com", "pending")
     assert code_of(world, order_id) in body
+
+
+class Inbox:
+    """A real SMTP server on localhost (aiosmtpd): what it received."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.messages.append(message_from_bytes(envelope.content, policy=default))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+def test_the_pickup_code_is_mailed_over_smtp_after_commit_and_not_kept(
+    world: World, morning: datetime, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp
+    order_id, _ = ready_at_st1(world)
+    code = code_of(world, order_id)
+    mailer = mailer_from(
+        Settings(smtp_url=f"smtp://127.0.0.1:{port}", mail_from="shop@example.com")
+    )
+    assert mailer is not None
+    assert send_due(world.db, mailer, morning) == 1
+    [message] = inbox.messages
+    assert (message["To"], message["From"]) == ("camille@example.com", "shop@example.com")
+    assert code in message.get_content()
+    assert "ST1" in message.get_content()
+    with world.db.read() as conn:
+        n = notifications.c
+        [(state, body)] = conn.execute(select(n.state, n.body)).all()
+    assert (state, body) == ("sent", "")
+    assert send_due(world.db, mailer, morning + timedelta(hours=1)) == 0
+    assert len(inbox.messages) == 1
+
+
+def test_a_mail_server_that_is_down_leaves_the_message_for_a_later_try(
+    world: World, morning: datetime, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp
+    order_id, _ = ready_at_st1(world)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    down = SmtpMailer("127.0.0.1", closed, "shop@example.com")
+    assert send_due(world.db, down, morning) == 1
+    with world.db.read() as conn:
+        n = notifications.c
+        [(state, attempts, due_at)] = conn.execute(select(n.state, n.attempts, n.due_at)).all()
+    assert (state, attempts) == ("pending", 1)
+    assert due_at > morning
+    up = SmtpMailer("127.0.0.1", port, "shop@example.com")
+    assert send_due(world.db, up, morning) == 0  # not due yet
+    assert send_due(world.db, up, due_at) == 1
+    assert code_of(world, order_id) in inbox.messages[0].get_content()
