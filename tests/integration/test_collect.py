@@ -526,3 +526,37 @@ def test_a_mail_server_that_is_down_leaves_the_message_for_a_later_try(
     assert send_due(world.db, up, morning) == 0  # not due yet
     assert send_due(world.db, up, due_at) == 1
     assert code_of(world, order_id) in inbox.messages[0].get_content()
+
+
+def test_cancelling_the_part_still_missing_makes_the_rest_ready_with_its_code(
+    world: World,
+) -> None:
+    collect_network(world, [("ST1", "A", 2), ("WH1", "B", 5)])
+    order = place(world, collect_body(("1", "A", 1), ("2", "B", 1)), "k-1")
+    by_location = {f["location"]: f["id"] for f in order["fulfilments"]}
+    prepare(world, by_location["ST1"], world.store1)
+    act(world, by_location["ST1"], "ready", world.store1)
+    answer = world.client.post(
+        f"/v1/orders/{order['id']}/cancel",
+        json={"lines": [{"line_id": "2", "units": 1}]},
+        headers=world.channel,
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "ready_for_pickup"
+    assert pickup(world, order["id"])["state"] == "ready"
+    collected = hand_over(world, order["id"], {"code": code_of(world, order["id"])})
+    assert collected.status_code == 200, collected.text
+
+
+def test_a_cancelled_collect_order_leaves_the_stores_queue(world: World, morning: datetime) -> None:
+    order_id, fid = ready_at_st1(world)
+    act(world, fid, "cancel", world.channel)
+    assert pickup(world, order_id)["state"] == "cancelled"
+    assert world.client.get("/v1/pickups?state=ready", headers=world.store1).json()["items"] == []
+    assert position(world.db, "ST1", "A") == (5, 0)
+    run_due(world.db, timers(world), morning + timedelta(days=6))
+    assert payloads(world.db, order_id, "payment.void_requested") == []
+    other = place(world, collect_body(("1", "A", 1)), "k-2")
+    answer = world.client.post(f"/v1/orders/{other['id']}/cancel", headers=world.channel)
+    assert answer.status_code == 200, answer.text
+    assert pickup(world, other["id"])["state"] == "cancelled"

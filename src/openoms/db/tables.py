@@ -396,7 +396,8 @@ pickups = Table(
     Column("order_id", String(ID), ForeignKey("orders.id"), primary_key=True),
     Column("store", String(CODE), ForeignKey("locations.code"), nullable=False),
     Column("method", String(20), nullable=False),
-    # preparing (not all units at the store), ready, collected, uncollected (kept too long)
+    # preparing (not all units at the store), ready, collected, uncollected (kept too long),
+    # cancelled (nothing of the order left to collect)
     Column("state", String(20), nullable=False),
     Column("ready_by", UTCDateTime(), nullable=True),  # express only: the promised deadline
     Column("late", Boolean(), nullable=False, default=False),

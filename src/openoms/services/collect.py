@@ -268,7 +268,7 @@ def ready_fulfilment(
             )
 
     return _transition(
-        db, fulfilment_id, Transition.READY, caller, now, before=at_the_store, after=_when_all_there
+        db, fulfilment_id, Transition.READY, caller, now, before=at_the_store, after=settle_pickup
     )
 
 
@@ -395,7 +395,7 @@ def receive_fulfilment(
         repo.relocate(step.conn, step.fulfilment.id, store)
         repo.mark_received(step.conn, step.fulfilment.id, key_id, step.now)
         jobs_repo.cancel(step.conn, TRANSFER_OVERDUE, step.fulfilment.id)
-        _when_all_there(step)
+        settle_pickup(step)
 
     scope = Caller(caller.actor, None, caller.channel)  # the transfer is at the sender still
     return _transition(
@@ -416,15 +416,38 @@ def receive_parcel(
     )
 
 
-def _when_all_there(step: Step) -> None:
-    """After a part reached the collect shelf: if the whole order is there now, the code."""
+def settle_pickup(step: Step) -> None:
+    """After a part reached the collect shelf, or was cancelled (services/fulfilment.py): the
+    pickup follows the order's status now (any order: one delivered home has no pickup)."""
     statuses = [
         step.after if f.id == step.fulfilment.id else FulfilmentStatus(f.status)
         for f in step.rows.fulfilments
     ]
-    unallocated = sum(state[0] for state in step.lines.values())
-    if order_status(statuses, unallocated) is OrderStatus.READY_FOR_PICKUP:
-        _issue_code(step, reissued=False)
+    _settle(step, order_status(statuses, sum(state[0] for state in step.lines.values())))
+
+
+def _settle(change: OrderChange, status: OrderStatus) -> None:
+    """The whole order at the store: its code. Nothing left of it: off the store's queue."""
+    if status is OrderStatus.READY_FOR_PICKUP:
+        _issue_code(change, reissued=False)
+    elif status is OrderStatus.CANCELLED:
+        order_id = change.rows.order.id
+        pickup = repo.find_pickup(change.conn, order_id)
+        if pickup is not None and pickup.state in (repo.PREPARING, repo.READY):
+            repo.update_pickup(change.conn, order_id, change.now, state=repo.CANCELLED)
+            jobs_repo.cancel(change.conn, EXPRESS_LATE, order_id)
+            jobs_repo.cancel(change.conn, UNCOLLECTED, order_id)
+
+
+def after_cancellation(conn: Connection, order_id: str, stamp: int, now: datetime) -> None:
+    """In the transaction that cancelled units of a collect order (services/ordering.py): what
+    is left may be all at the store now, or nothing may be left."""
+    rows = orders_repo.load(conn, order_id, for_update=True)
+    assert rows is not None
+    change = OrderChange(**change_fields(conn, rows, now, stamp))
+    statuses = [FulfilmentStatus(f.status) for f in rows.fulfilments]
+    _settle(change, order_status(statuses, sum(line.unallocated for line in rows.lines)))
+    finish_change(change)
 
 
 def _issue_code(change: OrderChange, *, reissued: bool) -> None:

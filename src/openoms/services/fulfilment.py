@@ -382,7 +382,9 @@ def cancel_fulfilment(
     db: Database, fulfilment_id: str, caller: Caller, *, now: datetime
 ) -> FulfilmentDetail:
     """Its units are released and cancelled on their lines; refused once they have shipped."""
-    return _run(db, fulfilment_id, Transition.CANCEL, caller, now)
+    from openoms.services.collect import settle_pickup  # noqa: PLC0415  (builds on this)
+
+    return _run(db, fulfilment_id, Transition.CANCEL, caller, now, after=settle_pickup)
 
 
 def reject_fulfilment(

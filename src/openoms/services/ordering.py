@@ -759,6 +759,10 @@ def cancel_order(
         saved = _view(after)
         repo.set_order_status(conn, order_id, saved.summary.status.value, now)
         events_repo.append(conn, _cancel_events(saved, lines, plan), stamp, now)
+        if rows.order.pickup_store is not None:
+            from openoms.services import collect  # noqa: PLC0415  (collect builds on this module)
+
+            collect.after_cancellation(conn, order_id, stamp, now)
         uow.commit()
     return get_order(db, order_id)
 

@@ -27,7 +27,7 @@ Store = Annotated[Principal, Depends(allow(Role.STORE))]
 Seller = Annotated[Principal, Depends(allow(Role.CHANNEL, Role.STORE))]
 Channel = Annotated[Principal, Depends(allow(Role.CHANNEL))]
 Admin = Annotated[Principal, Depends(allow())]
-State = Annotated[str | None, Query(pattern="^(preparing|ready|collected|uncollected)$")]
+State = Annotated[str | None, Query(pattern="^(preparing|ready|collected|uncollected|cancelled)$")]
 
 
 @router.get("/v1/pickups")

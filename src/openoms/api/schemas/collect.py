@@ -100,7 +100,7 @@ class PickupOut(BaseModel):
     order_id: str
     store: str
     delivery_method: str
-    state: str = Field(description="preparing, ready, collected or uncollected.")
+    state: str = Field(description="preparing, ready, collected, uncollected or cancelled.")
     order_status: str
     ready_by: datetime | None = Field(description="Express only: the promised deadline.")
     seconds_left: int | None = Field(

@@ -33,6 +33,7 @@ PREPARING = "preparing"
 READY = "ready"
 COLLECTED = "collected"
 UNCOLLECTED = "uncollected"
+CANCELLED = "cancelled"
 
 _k, _t, _p = pickups.c, transfers.c, stock_positions.c
 
