@@ -5,7 +5,8 @@ an overdue transfer, express deadlines and an express order its store cannot mak
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -22,6 +23,9 @@ from openoms.api.routes.orders import decision_record
 from openoms.config import Settings
 from openoms.db.tables import events, notifications, orders, stock_movements
 from openoms.db.uow import Database
+from openoms.domain.fulfilments import Actor
+from openoms.services import collect as collect_service
+from openoms.services.fulfilment import Caller
 from openoms.services.keys import Role
 from openoms.services.mail import SmtpMailer, mailer_from
 from openoms.services.notifications import send_due
@@ -344,6 +348,12 @@ def test_a_store_that_refunds_keeps_its_own_holding_time(world: World, morning: 
         "/v1/locations/ST1/collect-settings", json={"holding_days": 0}, headers=world.admin
     )
     assert (wrong.status_code, wrong.json()["errors"][0]["field"]) == (422, "holding_days")
+    read = world.client.get("/v1/locations/ST1/collect-settings", headers=world.store1)
+    assert read.json() == settings
+    defaults = world.client.get("/v1/locations/ST2/collect-settings", headers=world.store1)
+    assert defaults.json() == {"holding_days": 5, "express_minutes": 60, "uncollected": "cancel"}
+    none = world.client.get("/v1/locations/NOPE/collect-settings", headers=world.store1)
+    assert none.status_code == 404
     order = place(world, collect_body(("1", "A", 1)), "k-1")
     [f] = order["fulfilments"]
     prepare(world, f["id"], world.store1)
@@ -560,3 +570,57 @@ def test_a_cancelled_collect_order_leaves_the_stores_queue(world: World, morning
     answer = world.client.post(f"/v1/orders/{other['id']}/cancel", headers=world.channel)
     assert answer.status_code == 200, answer.text
     assert pickup(world, other["id"])["state"] == "cancelled"
+
+
+def at_once(world: World, call: Callable[[Database], str], threads: int = 2) -> list[str]:
+    """`call` in `threads` threads at once, each with its own engine (as two API processes);
+    what each answered, or the name of what it raised."""
+    barrier = threading.Barrier(threads)
+    outcomes: list[str] = []
+
+    def run() -> None:
+        db = Database(world.db.url)
+        try:
+            barrier.wait()
+            outcomes.append(call(db))
+        except Exception as error:  # the loser's refusal is what is asserted
+            outcomes.append(type(error).__name__)
+        finally:
+            db.dispose()
+
+    workers = [threading.Thread(target=run) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return sorted(outcomes)
+
+
+def test_two_handovers_at_once_collect_the_order_once(world: World, morning: datetime) -> None:
+    order_id, _ = ready_at_st1(world)
+    code = code_of(world, order_id)
+    store = Caller(Actor.STORE, "ST1")
+
+    def hand(db: Database) -> str:
+        found = collect_service.collect_order(
+            db, order_id, store, collect_service.Handover(code), key_id=None, now=morning
+        )
+        return found.state
+
+    assert at_once(world, hand) == ["NotReadyForPickup", "collected"]
+    assert position(world.db, "ST1", "A") == (3, 0)
+    assert len(payloads(world.db, order_id, "order.collected")) == 1
+
+
+def test_wrong_codes_at_once_are_each_counted(world: World, morning: datetime) -> None:
+    order_id, _ = ready_at_st1(world)
+    wrong = "ZZZZZZ" if code_of(world, order_id) != "ZZZZZZ" else "YYYYYY"
+    store = Caller(Actor.STORE, "ST1")
+
+    def guess(db: Database) -> str:
+        handover = collect_service.Handover(wrong)
+        collect_service.collect_order(db, order_id, store, handover, key_id=None, now=morning)
+        return "collected"
+
+    assert at_once(world, guess, threads=3) == ["WrongPickupCode"] * 3
+    assert pickup(world, order_id)["tries_left"] == 2

@@ -50,9 +50,7 @@ from openoms.db.uow import Database
 from openoms.domain.calendars import open_intervals
 from openoms.domain.carriers import CannotShip
 from openoms.domain.collect import (
-    CollectSettings,
     ExpressRefused,
-    UncollectedPolicy,
     check_express_plan,
     code_matches,
     express_ready_by,
@@ -82,11 +80,11 @@ from openoms.services.fulfilment import (
 from openoms.services.notifications import owe
 from openoms.services.order_change import OrderChange, change_fields, finish_change, open_change
 from openoms.services.ordering import COLLECT_METHODS
+from openoms.services.pickups import PickupView, get_pickup, pickup_for
 from openoms.services.sourcing_view import SourcingView
 
 if TYPE_CHECKING:
     from openoms.services.fulfilment import _Step as Step
-    from openoms.services.timers import Timers
 
 EXPRESS_LATE = "express_late"
 """The job that flags an express order not ready by its deadline: subject the order id."""
@@ -127,38 +125,6 @@ class PickupLocked(Conflict):
 class WrongPickupCode(InvalidInput):
     code = "wrong_pickup_code"
     title = "Wrong pickup code"
-
-
-@dataclass(frozen=True, slots=True)
-class TransferView:
-    fulfilment_id: str
-    from_location: str
-    status: FulfilmentStatus
-    shipped_at: datetime
-    latest_arrival: Any
-    overdue: bool
-    received_at: datetime | None
-    tracking_numbers: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class PickupView:
-    order_id: str
-    store: str
-    method: str
-    state: str
-    order_status: OrderStatus
-    ready_by: datetime | None
-    late: bool
-    ready_at: datetime | None
-    holding_until: datetime | None
-    tries_left: int
-    collected_at: datetime | None
-    collected_by: str | None
-    associate: str | None
-    handover: str | None
-    created_at: datetime
-    transfers: tuple[TransferView, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -520,7 +486,7 @@ def collect_order(
     with db.write() as uow:
         conn = uow.conn
         change = open_change(conn, order_id, now)
-        pickup = _pickup_for(conn, order_id, caller)
+        pickup = pickup_for(conn, order_id, caller)
         if pickup.state != repo.READY:
             raise NotReadyForPickup(f"order {order_id} is {pickup.state}, not ready for pickup")
         if tries_left(pickup.failed_tries) == 0:
@@ -600,127 +566,6 @@ def reissue_code(db: Database, order_id: str, *, now: datetime) -> PickupView:
     return get_pickup(db, order_id, SYSTEM)
 
 
-def _pickup_for(conn: Connection, order_id: str, caller: Caller) -> Row[Any]:
-    pickup = repo.find_pickup(conn, order_id)
-    if pickup is None:
-        raise NotFound("pickup", order_id)
-    if caller.actor is Actor.STORE and caller.location != pickup.store:
-        raise Forbidden(
-            f"order {order_id} is collected at {pickup.store}, not at {caller.location}",
-            field="location",
-        )
-    return pickup
-
-
-# --- reading -------------------------------------------------------------------------------
-
-
-def get_pickup(db: Database, order_id: str, caller: Caller) -> PickupView:
-    with db.read() as conn:
-        pickup = _pickup_for(conn, order_id, caller)
-        if (
-            caller.channel is not None
-            and fulfilments_repo.channel_of(conn, order_id) != caller.channel
-        ):
-            raise NotFound("pickup", order_id)
-        [found] = _views(conn, [pickup])
-        return found
-
-
-def list_pickups(
-    db: Database,
-    caller: Caller,
-    *,
-    store: str | None,
-    state: str | None,
-    late: bool | None,
-    after: str | None,
-    limit: int,
-) -> list[PickupView]:
-    """A store's collect queue, oldest first: orders on their way, waiting, collected."""
-    if caller.location is not None:
-        if store not in (None, caller.location):
-            message = f"this key acts for location {caller.location!r}, not {store!r}"
-            raise Forbidden(message, field="store")
-        store = caller.location
-    with db.read() as conn:
-        rows = repo.page_pickups(
-            conn, store=store, state=state, late=late, after=after, limit=limit
-        )
-        return _views(conn, rows)
-
-
-def _views(conn: Connection, rows: Sequence[Row[Any]]) -> list[PickupView]:
-    ids = [row.order_id for row in rows]
-    statuses = fulfilments_repo.order_statuses(conn, ids)
-    sent = repo.transfers_of(conn, ids)
-    fulfilment_rows = {
-        f.id: f for f in (fulfilments_repo.find(conn, t.fulfilment_id) for t in sent) if f
-    }
-    numbers: dict[str, list[str]] = {}
-    for p in fulfilments_repo.parcels_of(conn, list(fulfilment_rows)):
-        numbers.setdefault(p.fulfilment_id, []).append(p.tracking_number)
-    by_order: dict[str, list[TransferView]] = {}
-    for t in sent:
-        by_order.setdefault(t.order_id, []).append(
-            TransferView(
-                fulfilment_id=t.fulfilment_id,
-                from_location=t.from_location,
-                status=FulfilmentStatus(fulfilment_rows[t.fulfilment_id].status),
-                shipped_at=t.shipped_at,
-                latest_arrival=t.latest_arrival,
-                overdue=t.overdue,
-                received_at=t.received_at,
-                tracking_numbers=tuple(numbers.get(t.fulfilment_id, ())),
-            )
-        )
-    return [
-        PickupView(
-            order_id=row.order_id,
-            store=row.store,
-            method=row.method,
-            state=row.state,
-            order_status=OrderStatus(statuses[row.order_id]),
-            ready_by=row.ready_by,
-            late=row.late,
-            ready_at=row.ready_at,
-            holding_until=row.holding_until,
-            tries_left=tries_left(row.failed_tries),
-            collected_at=row.collected_at,
-            collected_by=row.collected_by,
-            associate=row.associate,
-            handover=row.handover,
-            created_at=row.created_at,
-            transfers=tuple(by_order.get(row.order_id, ())),
-        )
-        for row in rows
-    ]
-
-
-# --- settings ------------------------------------------------------------------------------
-
-
-def collect_settings(db: Database, store: str) -> CollectSettings:
-    with db.read() as conn:
-        return repo.settings_of(conn, store)
-
-
-def put_collect_settings(
-    db: Database, view: SourcingView, store: str, settings: CollectSettings, *, now: datetime
-) -> CollectSettings:
-    view.refresh()
-    location = view.location(store)
-    if location is None:
-        raise NotFound("location", store)
-    if Capability.CLICK_COLLECT not in location.capabilities:
-        message = f"{store} does not offer click & collect"
-        raise InvalidInput([FieldError("store", message, "not_a_pickup_store")])
-    with db.write() as uow:
-        repo.put_settings(uow.conn, store, settings, now)
-        uow.commit()
-    return settings
-
-
 # --- express declined ----------------------------------------------------------------------
 
 
@@ -752,94 +597,3 @@ def refuse_shipping(step: Step) -> None:
             f"order {order.id} is collected at {order.pickup_store}: transfer the parcels there"
             " (or make them ready, at that store) instead of shipping them"
         )
-
-
-# --- the worker's jobs ---------------------------------------------------------------------
-
-
-def express_late(conn: Connection, timers: Timers, order_id: str, now: datetime) -> None:
-    change = open_change(conn, order_id, now)
-    pickup = repo.find_pickup(conn, order_id)
-    if pickup is None or pickup.state != repo.PREPARING or pickup.ready_by is None:
-        return
-    if pickup.ready_by > now:  # the deadline moved
-        jobs_repo.schedule(conn, EXPRESS_LATE, order_id, pickup.ready_by, now)
-        return
-    repo.update_pickup(conn, order_id, now, late=True)
-    change.event(
-        "order.express_late", None, store=pickup.store, ready_by=pickup.ready_by.isoformat()
-    )
-    finish_change(change)
-
-
-def transfer_overdue(conn: Connection, timers: Timers, fulfilment_id: str, now: datetime) -> None:
-    """Flagged, not re-routed: the parcel may still come, and its units left the sender's
-    stock; the pickup store's queue and the event tell the operations team to chase it."""
-    transfer = repo.find_transfer(conn, fulfilment_id)
-    if transfer is None or transfer.received_at is not None:
-        return
-    change = open_change(conn, transfer.order_id, now)
-    repo.flag_overdue(conn, fulfilment_id)
-    change.event(
-        "transfer.overdue",
-        fulfilment_id,
-        **{"from": transfer.from_location},
-        to=transfer.to_location,
-        latest_arrival=transfer.latest_arrival.isoformat(),
-    )
-    finish_change(change)
-
-
-def uncollected(conn: Connection, timers: Timers, order_id: str, now: datetime) -> None:
-    """The holding time is over: every part is cancelled by the system (the units back on
-    the store's stock), and the payment system is told what to do, per the store's policy."""
-    pickup = repo.find_pickup(conn, order_id)
-    if pickup is None or pickup.state != repo.READY:
-        return
-    if pickup.holding_until > now:
-        jobs_repo.schedule(conn, UNCOLLECTED, order_id, pickup.holding_until, now)
-        return
-    change = open_change(conn, order_id, now)
-    policy = repo.settings_of(conn, pickup.store).uncollected
-    waiting = [
-        f.id for f in change.rows.fulfilments if f.status == FulfilmentStatus.READY_FOR_PICKUP
-    ]
-    price = {line.line_id: (line.unit_price, line.currency) for line in change.rows.lines}
-    amounts: dict[str, int] = {}
-    for fulfilment_id in waiting:
-        step = begin_step(
-            conn, change.stamp, fulfilment_id, Transition.CANCEL, caller=SYSTEM, now=now
-        )
-        for line_id, units in step.units.items():
-            unit_price, currency = price[line_id]
-            amounts[currency] = amounts.get(currency, 0) + unit_price * units
-        apply_transition(step)
-        finish_change(step)
-    repo.update_pickup(conn, order_id, now, state=repo.UNCOLLECTED)
-    final = _again(change)
-    final.event(
-        "order.cancelled", None, reason=NOT_COLLECTED, policy=policy.value, store=pickup.store
-    )
-    kind = (
-        "payment.refund_requested"
-        if policy is UncollectedPolicy.REFUND
-        else "payment.void_requested"
-    )
-    for currency, amount in sorted(amounts.items()):
-        final.event(kind, None, reason=NOT_COLLECTED, amount=amount, currency=currency)
-    finish_change(final)
-
-
-def _again(change: OrderChange) -> OrderChange:
-    """The order read again in the same transaction, with the same change stamp."""
-    rows = orders_repo.load(change.conn, change.rows.order.id, for_update=True)
-    assert rows is not None
-    return OrderChange(**change_fields(change.conn, rows, change.now, change.stamp))
-
-
-def collect_jobs() -> dict[str, Callable[[Connection, Timers, str, datetime], None]]:
-    return {
-        EXPRESS_LATE: express_late,
-        TRANSFER_OVERDUE: transfer_overdue,
-        UNCOLLECTED: uncollected,
-    }

@@ -14,7 +14,7 @@ Jobs:
 - `backorder_retry` (an order): its unallocated units sourced again, every
   `BACKORDER_RETRY_EVERY` while some are left (scheduled by re-routing and `after_placement`).
 - `express_late`, `transfer_overdue`, `pickup_uncollected`: click & collect's deadlines
-  (services/collect.py).
+  (services/collect_timers.py).
 
 `after_placement` opens the first offer wave of a placed order's broadcast fulfilments and sets
 its backorder timer, in the order's own write transaction (services/ordering.py `_save`).
@@ -42,7 +42,7 @@ from openoms.domain.fulfilments import Actor, FulfilmentStatus, Transition
 from openoms.domain.profiles import OfferMode
 from openoms.errors import NotFound
 from openoms.services.collect import after_placement as collect_placed
-from openoms.services.collect import collect_jobs
+from openoms.services.collect_timers import collect_jobs
 from openoms.services.fulfilment import Caller, apply_transition, begin_step
 from openoms.services.mail import Mailer
 from openoms.services.offers import (

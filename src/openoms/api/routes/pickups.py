@@ -19,6 +19,7 @@ from openoms.api.schemas.collect import CollectSettingsBody, HandoverRequest, Pi
 from openoms.api.schemas.common import Page
 from openoms.api.schemas.fulfilments import FulfilmentOut
 from openoms.services import collect as service
+from openoms.services import pickups
 from openoms.services.keys import Principal, Role
 
 router = APIRouter(tags=["click & collect"])
@@ -45,7 +46,7 @@ def list_pickups(
     """A store's click & collect queue, oldest first (a store key: its own store): orders
     on their way with their transfers, waiting with how long they have waited, express
     orders with the seconds left to their deadline, late ones (`late=true`)."""
-    found = service.list_pickups(
+    found = pickups.list_pickups(
         db, caller_of(caller), store=store, state=state, late=late, after=after, limit=limit
     )
     return Page[PickupOut].of([PickupOut.of(p, now) for p in found], limit, lambda p: p.order_id)
@@ -53,7 +54,7 @@ def list_pickups(
 
 @router.get("/v1/orders/{order_id}/pickup")
 def get_pickup(order_id: CodePath, caller: Seller, db: DatabaseDep, now: NowDep) -> PickupOut:
-    return PickupOut.of(service.get_pickup(db, order_id, caller_of(caller)), now)
+    return PickupOut.of(pickups.get_pickup(db, order_id, caller_of(caller)), now)
 
 
 @router.post("/v1/orders/{order_id}/collect")
@@ -71,7 +72,7 @@ def collect(
 @router.post("/v1/orders/{order_id}/pickup-code")
 def reissue_code(order_id: CodePath, caller: Channel, db: DatabaseDep, now: NowDep) -> PickupOut:
     """A new code for an order waiting at its store (sent again; the tries start again)."""
-    service.get_pickup(db, order_id, caller_of(caller))  # a scoped channel key: its own only
+    pickups.get_pickup(db, order_id, caller_of(caller))  # a scoped channel key: its own only
     return PickupOut.of(service.reissue_code(db, order_id, now=now), now)
 
 
@@ -87,8 +88,11 @@ def receive_parcel(
 
 
 @router.get("/v1/locations/{code}/collect-settings")
-def get_settings(code: CodePath, caller: Seller, db: DatabaseDep) -> CollectSettingsBody:
-    return CollectSettingsBody.of(service.collect_settings(db, code))
+def get_settings(
+    code: CodePath, caller: Seller, db: DatabaseDep, view: SourcingViewDep
+) -> CollectSettingsBody:
+    """The store's own settings, or the defaults."""
+    return CollectSettingsBody.of(pickups.collect_settings(db, view, code))
 
 
 @router.put("/v1/locations/{code}/collect-settings")
@@ -103,5 +107,5 @@ def put_settings(
 ) -> CollectSettingsBody:
     """How long the store keeps an uncollected order, how fast it prepares an express one,
     and whether an uncollected order is cancelled or refunded."""
-    saved = service.put_collect_settings(db, view, code, body.to_settings(), now=now)
+    saved = pickups.put_collect_settings(db, view, code, body.to_settings(), now=now)
     return CollectSettingsBody.of(saved)

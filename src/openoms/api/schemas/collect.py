@@ -11,8 +11,9 @@ from pydantic import BaseModel, Field, StrictInt, StringConstraints
 from openoms.api.schemas.common import Body, Code
 from openoms.api.schemas.fulfilments import ParcelBody
 from openoms.domain.collect import CODE_LENGTH, CollectSettings, UncollectedPolicy
-from openoms.services.collect import Handover, PickupView, TransferView
+from openoms.services.collect import Handover
 from openoms.services.fulfilment import Parcel
+from openoms.services.pickups import PickupView, TransferView
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
