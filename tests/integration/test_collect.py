@@ -624,3 +624,23 @@ def test_wrong_codes_at_once_are_each_counted(world: World, morning: datetime) -
 
     assert at_once(world, guess, threads=3) == ["WrongPickupCode"] * 3
     assert pickup(world, order_id)["tries_left"] == 2
+
+
+def test_a_transfer_naming_a_tracking_number_already_used_is_refused(world: World) -> None:
+    collect_network(world, [("WH1", "A", 5)])
+    order = place(world, collect_body(("1", "A", 1)), "k-1")
+    other = place(world, collect_body(("1", "A", 1)), "k-2")
+    first, second = order["fulfilments"][0]["id"], other["fulfilments"][0]["id"]
+    for fid in (first, second):
+        prepare(world, fid, world.admin)
+    act(world, first, "transfer", world.admin, {"parcels": [parcel("TRK-7")]})
+    taken = act(world, second, "transfer", world.admin, {"parcels": [parcel("TRK-7")]}, status=409)
+    assert taken["code"] == "duplicate_tracking_number"
+    twice = {"parcels": [parcel("TRK-8"), parcel("TRK-8")]}
+    doubled = act(world, second, "transfer", world.admin, twice, status=422)
+    assert doubled["errors"][0]["field"] == "parcels[1].tracking_number"
+    unknown = {"parcels": [{**parcel("TRK-9"), "carrier_service": "pigeon"}]}
+    refused = act(world, second, "transfer", world.admin, unknown, status=422)
+    assert refused["errors"][0]["field"] == "parcels[0].carrier_service"
+    assert read_order(world, other["id"])["fulfilments"][0]["status"] == "packed"
+    assert position(world.db, "WH1", "A") == (4, 1)

@@ -38,6 +38,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Row, select
+from sqlalchemy.exc import IntegrityError
 
 from openoms.db import changes
 from openoms.db.repositories import collect as repo
@@ -202,14 +203,20 @@ def _transition(
     before: Callable[[Step], None],
     after: Callable[[Step], None],
 ) -> FulfilmentDetail:
-    with db.write() as uow:
-        conn = uow.conn
-        step = begin_step(conn, changes.stamp(conn), fulfilment_id, action, caller=caller, now=now)
-        before(step)
-        apply_transition(step)
-        after(step)
-        finish_change(step)
-        uow.commit()
+    try:
+        with db.write() as uow:
+            conn = uow.conn
+            stamp = changes.stamp(conn)
+            step = begin_step(conn, stamp, fulfilment_id, action, caller=caller, now=now)
+            before(step)
+            apply_transition(step)
+            after(step)
+            finish_change(step)
+            uow.commit()
+    except IntegrityError as error:  # a tracking number taken meanwhile by another parcel
+        if action is not Transition.TRANSFER:
+            raise
+        raise DuplicateParcel("a tracking number of these parcels is already used") from error
     return get_fulfilment(db, fulfilment_id, caller)
 
 
