@@ -37,6 +37,10 @@ ENDPOINTS = [
     ("POST", "/v1/keys"),
     ("POST", "/v1/orders"),
     ("POST", "/v1/orders/NOPE/cancel"),
+    ("POST", "/v1/orders/NOPE/collect"),
+    ("POST", "/v1/fulfilments/NOPE/transfer"),
+    ("POST", "/v1/fulfilments/NOPE/receive"),
+    ("PUT", "/v1/locations/ST1/collect-settings"),
 ]
 near_rows = st.fixed_dictionaries(
     {
@@ -76,5 +80,10 @@ def test_almost_right_snapshots_never_answer_500(world: World, rows: list[dict[s
 @given(text=st.text(min_size=1, max_size=30))
 def test_odd_path_segments_never_answer_500(world: World, text: str) -> None:
     segment = quote(text, safe="")
-    for path in (f"/v1/locations/{segment}", f"/v1/channels/web/availability/{segment}"):
+    for path in (
+        f"/v1/locations/{segment}",
+        f"/v1/channels/web/availability/{segment}",
+        f"/v1/orders/{segment}/pickup",
+        f"/v1/locations/{segment}/collect-settings",
+    ):
         check(world.client.get(path, headers=world.admin))
