@@ -208,6 +208,11 @@ def after_placement(
     rows = orders_repo.load(conn, order_id, for_update=True)
     if rows is None:
         raise NotFound("order", order_id)
+    if rows.order.delivery_method in COLLECT_METHODS:
+        collect_placed(conn, order_id, now)
+        offered = any(f.status == FulfilmentStatus.OFFERED for f in rows.fulfilments)
+        if not offered and not any(line.unallocated for line in rows.lines):
+            return  # claimed at once, nothing waiting: no wave, no timer, the order unchanged
     change = OrderChange(**change_fields(conn, rows, now, stamp))
     closed = closed_locations(conn, view, now)
     for row in change.rows.fulfilments:
@@ -215,6 +220,4 @@ def after_placement(
             open_wave(change, view, row, wave=1, exclude=closed)
     if any(state[0] for state in change.lines.values()):
         schedule_backorder_retry(change)
-    if change.rows.order.delivery_method in COLLECT_METHODS:
-        collect_placed(conn, order_id, now)
     finish_change(change)
