@@ -116,8 +116,12 @@ def timers(world: World) -> Timers:
     return Timers(app.state.sourcing, decision_record)
 
 
-def pickup(world: World, order_id: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
-    answer = world.client.get(f"/v1/orders/{order_id}/pickup", headers=headers or world.store1)
+def collect_order(
+    world: World, order_id: str, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    answer = world.client.get(
+        f"/v1/orders/{order_id}/collect-order", headers=headers or world.store1
+    )
     assert answer.status_code == 200, answer.text
     found: dict[str, Any] = answer.json()
     return found
@@ -166,7 +170,7 @@ def test_an_order_from_the_pickup_stores_shelf_is_ready_there_and_handed_over_wi
 ) -> None:
     order_id, _ = ready_at_st1(world)
     assert position(world.db, "ST1", "A") == (5, 2)
-    waiting = pickup(world, order_id)
+    waiting = collect_order(world, order_id)
     assert (waiting["state"], waiting["tries_left"], waiting["waiting_minutes"]) == ("ready", 5, 0)
     assert waiting["holding_until"] == (morning + timedelta(days=5)).isoformat().replace(
         "+00:00", "Z"
@@ -207,7 +211,7 @@ def test_an_order_the_store_lacks_is_transferred_from_a_warehouse_and_received_b
     moved = act(world, f["id"], "transfer", world.admin, {"parcels": [parcel("TRK-1")]})
     assert (moved["status"], moved["order_status"]) == ("in_transfer", "in_progress")
     assert position(world.db, "WH1", "A") == (3, 0)
-    [transfer] = pickup(world, order["id"])["transfers"]
+    [transfer] = collect_order(world, order["id"])["transfers"]
     assert (transfer["from_location"], transfer["status"]) == ("WH1", "in_transfer")
     assert transfer["tracking_numbers"] == ["TRK-1"]
     assert transfer["latest_arrival"] >= moved["updated_at"][:10]
@@ -223,7 +227,7 @@ def test_an_order_the_store_lacks_is_transferred_from_a_warehouse_and_received_b
     order_now = read_order(world, order["id"])
     assert order_now["status"] == "ready_for_pickup"
     assert order_now["lines"][0]["buckets"]["allocated"] == {"ST1": 2}
-    assert pickup(world, order["id"])["transfers"][0]["received_at"] is not None
+    assert collect_order(world, order["id"])["transfers"][0]["received_at"] is not None
     with world.db.read() as conn:
         m = stock_movements.c
         moves = conn.execute(select(m.location_code, m.reason, m.delta).order_by(m.delta)).all()
@@ -242,7 +246,7 @@ def test_a_split_order_is_ready_only_once_every_part_is_at_the_store(world: Worl
     prepare(world, by_location["ST1"], world.store1)
     assert act(world, by_location["ST1"], "ready", world.store1)["order_status"] == "allocated"
     assert payloads(world.db, order["id"], "order.ready_for_pickup") == []
-    assert pickup(world, order["id"])["state"] == "preparing"
+    assert collect_order(world, order["id"])["state"] == "preparing"
     prepare(world, by_location["WH1"], world.admin)
     act(world, by_location["WH1"], "transfer", world.admin, {"parcels": [parcel("TRK-2")]})
     other = act(
@@ -258,7 +262,7 @@ def test_a_split_order_is_ready_only_once_every_part_is_at_the_store(world: Worl
     assert statuses == ["collected", "collected"]
 
 
-def test_wrong_codes_are_counted_and_lock_the_pickup_until_the_channel_issues_a_new_one(
+def test_wrong_codes_are_counted_and_lock_the_collect_order_until_the_channel_issues_a_new_one(
     world: World,
 ) -> None:
     order_id, _ = ready_at_st1(world)
@@ -307,10 +311,12 @@ def test_handover_by_another_store_is_refused_and_changes_nothing(world: World) 
     answer = hand_over(world, order_id, {"code": code_of(world, order_id)}, store2)
     assert answer.status_code == 403
     assert answer.json()["errors"][0]["field"] == "location"
-    assert world.client.get(f"/v1/orders/{order_id}/pickup", headers=store2).status_code == 403
-    listed = world.client.get("/v1/pickups?store=ST1", headers=store2)
+    assert (
+        world.client.get(f"/v1/orders/{order_id}/collect-order", headers=store2).status_code == 403
+    )
+    listed = world.client.get("/v1/collect-orders?store=ST1", headers=store2)
     assert listed.status_code == 403
-    assert pickup(world, order_id)["tries_left"] == 5
+    assert collect_order(world, order_id)["tries_left"] == 5
     assert read_order(world, order_id)["status"] == "ready_for_pickup"
     assert position(world.db, "ST1", "A") == (5, 2)
 
@@ -326,7 +332,7 @@ def test_an_order_not_collected_in_time_goes_back_to_stock_and_is_cancelled(
     assert order["status"] == "cancelled"
     assert order["lines"][0]["buckets"]["cancelled"] == 2
     assert position(world.db, "ST1", "A") == (5, 0)
-    assert pickup(world, order_id)["state"] == "uncollected"
+    assert collect_order(world, order_id)["state"] == "uncollected"
     [cancelled] = payloads(world.db, order_id, "order.cancelled")
     assert (cancelled["reason"], cancelled["policy"]) == ("not_collected", "cancel")
     [void] = payloads(world.db, order_id, "payment.void_requested")
@@ -373,13 +379,13 @@ def test_a_transfer_that_never_arrives_is_flagged_overdue_and_may_still_be_recei
     prepare(world, f["id"], world.admin)
     act(world, f["id"], "transfer", world.admin, {"parcels": [parcel("TRK-3")]})
     run_due(world.db, timers(world), morning + timedelta(hours=12))
-    assert pickup(world, order["id"])["transfers"][0]["overdue"] is False
+    assert collect_order(world, order["id"])["transfers"][0]["overdue"] is False
     run_due(world.db, timers(world), morning + timedelta(days=14))
-    [transfer] = pickup(world, order["id"])["transfers"]
+    [transfer] = collect_order(world, order["id"])["transfers"]
     assert (transfer["overdue"], transfer["status"]) == (True, "in_transfer")
     [flag] = payloads(world.db, order["id"], "transfer.overdue")
     assert (flag["from"], flag["to"]) == ("WH1", "ST1")
-    listed = world.client.get("/v1/pickups?state=preparing", headers=world.store1).json()
+    listed = world.client.get("/v1/collect-orders?state=preparing", headers=world.store1).json()
     assert [p["order_id"] for p in listed["items"]] == [order["id"]]
     done = act(world, f["id"], "receive", world.store1)
     assert done["order_status"] == "ready_for_pickup"
@@ -392,21 +398,21 @@ def test_an_express_order_carries_its_deadline_and_is_flagged_late(
     order = place(world, collect_body(("1", "A", 1), method="express_collect"), "k-1")
     [f] = order["fulfilments"]
     assert (f["location"], f["status"]) == ("ST1", "claimed")
-    express = pickup(world, order["id"])
+    express = collect_order(world, order["id"])
     assert express["ready_by"] == (morning + timedelta(hours=1)).isoformat().replace("+00:00", "Z")
     assert (express["seconds_left"], express["late"]) == (3600, False)
     run_due(world.db, timers(world), morning + timedelta(minutes=59))
-    assert pickup(world, order["id"])["late"] is False
+    assert collect_order(world, order["id"])["late"] is False
     run_due(world.db, timers(world), morning + timedelta(minutes=61))
-    assert pickup(world, order["id"])["late"] is True
+    assert collect_order(world, order["id"])["late"] is True
     assert len(payloads(world.db, order["id"], "order.express_late")) == 1
-    late = world.client.get("/v1/pickups?late=true", headers=world.store1).json()["items"]
+    late = world.client.get("/v1/collect-orders?late=true", headers=world.store1).json()["items"]
     assert [p["order_id"] for p in late] == [order["id"]]
     later = morning + timedelta(minutes=70)
     cast(FastAPI, world.client.app).dependency_overrides[get_now] = lambda: later
     prepare(world, f["id"], world.store1)
     act(world, f["id"], "ready", world.store1)
-    ready = pickup(world, order["id"])
+    ready = collect_order(world, order["id"])
     assert (ready["state"], ready["late"], ready["seconds_left"]) == ("ready", True, None)
     assert ready["ready_at"] == later.isoformat().replace("+00:00", "Z")
 
@@ -424,7 +430,7 @@ def test_an_express_order_the_store_cannot_prepare_goes_on_as_click_and_collect(
     assert [(g["location"], g["status"]) for g in live] == [("WH1", "claimed")]
     [declined] = payloads(world.db, order["id"], "order.express_declined")
     assert (declined["reason"], declined["delivery_method"]) == ("no_capacity", "click_collect")
-    after = pickup(world, order["id"])
+    after = collect_order(world, order["id"])
     assert (after["delivery_method"], after["ready_by"], after["seconds_left"]) == (
         "click_collect",
         None,
@@ -446,7 +452,7 @@ def test_express_collect_is_refused_when_the_shelf_lacks_units_and_nothing_is_wr
         assert conn.execute(select(orders.c.id)).all() == []
 
 
-def test_a_collect_order_placed_twice_with_its_key_has_one_pickup(world: World) -> None:
+def test_an_order_placed_twice_with_its_key_has_one_collect_order(world: World) -> None:
     collect_network(world, [("ST1", "A", 5)])
     first = place(world, collect_body(("1", "A", 1)), "k-1")
     again = world.client.post(
@@ -455,7 +461,7 @@ def test_a_collect_order_placed_twice_with_its_key_has_one_pickup(world: World) 
         headers={**world.channel, "Idempotency-Key": "k-1"},
     )
     assert again.status_code == 200
-    listed = world.client.get("/v1/pickups", headers=world.admin).json()["items"]
+    listed = world.client.get("/v1/collect-orders", headers=world.admin).json()["items"]
     assert [p["order_id"] for p in listed] == [first["id"]]
 
 
@@ -553,7 +559,7 @@ def test_cancelling_the_part_still_missing_makes_the_rest_ready_with_its_code(
     )
     assert answer.status_code == 200, answer.text
     assert answer.json()["status"] == "ready_for_pickup"
-    assert pickup(world, order["id"])["state"] == "ready"
+    assert collect_order(world, order["id"])["state"] == "ready"
     collected = hand_over(world, order["id"], {"code": code_of(world, order["id"])})
     assert collected.status_code == 200, collected.text
 
@@ -561,15 +567,18 @@ def test_cancelling_the_part_still_missing_makes_the_rest_ready_with_its_code(
 def test_a_cancelled_collect_order_leaves_the_stores_queue(world: World, morning: datetime) -> None:
     order_id, fid = ready_at_st1(world)
     act(world, fid, "cancel", world.channel)
-    assert pickup(world, order_id)["state"] == "cancelled"
-    assert world.client.get("/v1/pickups?state=ready", headers=world.store1).json()["items"] == []
+    assert collect_order(world, order_id)["state"] == "cancelled"
+    assert (
+        world.client.get("/v1/collect-orders?state=ready", headers=world.store1).json()["items"]
+        == []
+    )
     assert position(world.db, "ST1", "A") == (5, 0)
     run_due(world.db, timers(world), morning + timedelta(days=6))
     assert payloads(world.db, order_id, "payment.void_requested") == []
     other = place(world, collect_body(("1", "A", 1)), "k-2")
     answer = world.client.post(f"/v1/orders/{other['id']}/cancel", headers=world.channel)
     assert answer.status_code == 200, answer.text
-    assert pickup(world, other["id"])["state"] == "cancelled"
+    assert collect_order(world, other["id"])["state"] == "cancelled"
 
 
 def at_once(world: World, call: Callable[[Database], str], threads: int = 2) -> list[str]:
@@ -623,7 +632,7 @@ def test_wrong_codes_at_once_are_each_counted(world: World, morning: datetime) -
         return "collected"
 
     assert at_once(world, guess, threads=3) == ["WrongPickupCode"] * 3
-    assert pickup(world, order_id)["tries_left"] == 2
+    assert collect_order(world, order_id)["tries_left"] == 2
 
 
 def test_a_transfer_naming_a_tracking_number_already_used_is_refused(world: World) -> None:

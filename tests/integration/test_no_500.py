@@ -83,7 +83,7 @@ def test_odd_path_segments_never_answer_500(world: World, text: str) -> None:
     for path in (
         f"/v1/locations/{segment}",
         f"/v1/channels/web/availability/{segment}",
-        f"/v1/orders/{segment}/pickup",
+        f"/v1/orders/{segment}/collect-order",
         f"/v1/locations/{segment}/collect-settings",
     ):
         check(world.client.get(path, headers=world.admin))

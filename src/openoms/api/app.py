@@ -14,13 +14,13 @@ from openoms.api import errors
 from openoms.api.routes import (
     carriers,
     channels,
+    collect,
     events,
     fulfilments,
     holds,
     keys,
     locations,
     orders,
-    pickups,
     profiles,
     promise,
     skus,
@@ -125,7 +125,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         orders,
         holds,
         fulfilments,
-        pickups,
+        collect,
         carriers,
         events,
     ):

@@ -387,8 +387,8 @@ collect_settings = Table(
     Column("uncollected", String(20), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
 )
-pickups = Table(
-    "pickups",
+collect_orders = Table(
+    "collect_orders",
     metadata,
     # One per click & collect order, written with the order: its store's queue row, the
     # express deadline, and once the whole order is at the store the code (hashed) and how

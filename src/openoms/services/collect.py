@@ -1,10 +1,10 @@
 """Click & collect and express click & collect: the use cases, one transaction each.
 
 The path of an order to collect at store S (docs/decisions/0015-click-and-collect.md):
-- placed: a `pickups` row is written with the order (`after_placement`); an express order also
-  gets its deadline (`ready_by`, the store's `express_minutes` from now) and a job that flags it
-  late when the deadline passes unready. An express order is only placed when S's own shelf
-  has every unit and S is open (`check_express`, else 409 `express_collect_unavailable`).
+- placed: a `collect_orders` row is written with the order (`after_placement`); an express
+  order also gets its deadline (`ready_by`, the store's `express_minutes` from now) and a job
+  that flags it late when the deadline passes unready. An express order is only placed when S's
+  own shelf has every unit and S is open (`check_express`, else 409 `express_collect_unavailable`).
 - a fulfilment at S itself (S's own shelf) is claimed, picked and packed as any other, then
   `ready` (packed -> ready_for_pickup): its units stay held on S's shelf until handover.
 - a fulfilment elsewhere (a warehouse, another store) is a transfer: packed, then `transfer`
@@ -69,6 +69,7 @@ from openoms.domain.orders import AllocatedAt, OrderStatus, move, order_status
 from openoms.domain.profiles import DeliveryMethod
 from openoms.domain.shipping import arrival_window
 from openoms.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from openoms.services.collect_orders import CollectOrderView, collect_order_for, get_collect_order
 from openoms.services.fulfilment import (
     Caller,
     DuplicateParcel,
@@ -81,7 +82,6 @@ from openoms.services.fulfilment import (
 from openoms.services.notifications import owe
 from openoms.services.order_change import OrderChange, change_fields, finish_change, open_change
 from openoms.services.ordering import COLLECT_METHODS
-from openoms.services.pickups import PickupView, get_pickup, pickup_for
 from openoms.services.sourcing_view import SourcingView
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ EXPRESS_LATE = "express_late"
 """The job that flags an express order not ready by its deadline: subject the order id."""
 TRANSFER_OVERDUE = "transfer_overdue"
 """The job that flags a transfer not received in time: subject the fulfilment id."""
-UNCOLLECTED = "pickup_uncollected"
+UNCOLLECTED = "collect_order_uncollected"
 """The job that ends the holding time of an order waiting at its store: subject the order id."""
 
 NOT_COLLECTED = "not_collected"
@@ -176,14 +176,14 @@ def check_express(
 
 
 def after_placement(conn: Connection, order_id: str, now: datetime) -> None:
-    """In the order's own write transaction: its pickup row, and an express order's deadline
-    with the job that flags it late."""
+    """In the order's own write transaction: its collect order row, and an express order's
+    deadline with the job that flags it late."""
     o = orders.c
     order = conn.execute(select(o.pickup_store, o.delivery_method).where(o.id == order_id)).one()
     settings = repo.settings_of(conn, order.pickup_store)
     express = order.delivery_method == DeliveryMethod.EXPRESS_COLLECT
     ready_by = express_ready_by(now, settings) if express else None
-    repo.add_pickup(
+    repo.add_collect_order(
         conn, order_id, order.pickup_store, order.delivery_method, ready_by=ready_by, now=now
     )
     if ready_by is not None:
@@ -241,7 +241,13 @@ def ready_fulfilment(
             )
 
     return _transition(
-        db, fulfilment_id, Transition.READY, caller, now, before=at_the_store, after=settle_pickup
+        db,
+        fulfilment_id,
+        Transition.READY,
+        caller,
+        now,
+        before=at_the_store,
+        after=settle_collect_order,
     )
 
 
@@ -368,7 +374,7 @@ def receive_fulfilment(
         repo.relocate(step.conn, step.fulfilment.id, store)
         repo.mark_received(step.conn, step.fulfilment.id, key_id, step.now)
         jobs_repo.cancel(step.conn, TRANSFER_OVERDUE, step.fulfilment.id)
-        settle_pickup(step)
+        settle_collect_order(step)
 
     scope = Caller(caller.actor, None, caller.channel)  # the transfer is at the sender still
     return _transition(
@@ -389,9 +395,9 @@ def receive_parcel(
     )
 
 
-def settle_pickup(step: Step) -> None:
+def settle_collect_order(step: Step) -> None:
     """After a part reached the collect shelf, or was cancelled (services/fulfilment.py): the
-    pickup follows the order's status now (any order: one delivered home has no pickup)."""
+    collect order follows the order's status now (any order: one delivered home has none)."""
     statuses = [
         step.after if f.id == step.fulfilment.id else FulfilmentStatus(f.status)
         for f in step.rows.fulfilments
@@ -405,9 +411,9 @@ def _settle(change: OrderChange, status: OrderStatus) -> None:
         _issue_code(change, reissued=False)
     elif status is OrderStatus.CANCELLED:
         order_id = change.rows.order.id
-        pickup = repo.find_pickup(change.conn, order_id)
-        if pickup is not None and pickup.state in (repo.PREPARING, repo.READY):
-            repo.update_pickup(change.conn, order_id, change.now, state=repo.CANCELLED)
+        collect_order = repo.find_collect_order(change.conn, order_id)
+        if collect_order is not None and collect_order.state in (repo.PREPARING, repo.READY):
+            repo.update_collect_order(change.conn, order_id, change.now, state=repo.CANCELLED)
             jobs_repo.cancel(change.conn, EXPRESS_LATE, order_id)
             jobs_repo.cancel(change.conn, UNCOLLECTED, order_id)
 
@@ -425,16 +431,16 @@ def after_cancellation(conn: Connection, order_id: str, stamp: int, now: datetim
 
 def _issue_code(change: OrderChange, *, reissued: bool) -> None:
     order = change.rows.order
-    pickup = repo.find_pickup(change.conn, order.id)
-    if pickup is None or (pickup.state != repo.PREPARING and not reissued):
+    collect_order = repo.find_collect_order(change.conn, order.id)
+    if collect_order is None or (collect_order.state != repo.PREPARING and not reissued):
         return
     now = change.now
-    settings = repo.settings_of(change.conn, pickup.store)
+    settings = repo.settings_of(change.conn, collect_order.store)
     code = new_pickup_code()
-    ready_at = pickup.ready_at if reissued else now
-    until = pickup.holding_until if reissued else holding_until(now, settings)
-    late = pickup.late or is_late(pickup.ready_by, ready_at, now)
-    repo.update_pickup(
+    ready_at = collect_order.ready_at if reissued else now
+    until = collect_order.holding_until if reissued else holding_until(now, settings)
+    late = collect_order.late or is_late(collect_order.ready_by, ready_at, now)
+    repo.update_collect_order(
         change.conn,
         order.id,
         now,
@@ -449,7 +455,7 @@ def _issue_code(change: OrderChange, *, reissued: bool) -> None:
     change.event(
         "order.ready_for_pickup",
         None,
-        store=pickup.store,
+        store=collect_order.store,
         code=code,
         holding_until=until.isoformat(),
         customer={"name": customer.get("name"), "email": customer.get("email")},
@@ -462,7 +468,7 @@ def _issue_code(change: OrderChange, *, reissued: bool) -> None:
         subject=f"Your order {order.id} is ready for pickup",
         body=(
             f"Hello {customer.get('name')},\n\nyour order {order.id} is waiting for you at"
-            f" store {pickup.store} until {until:%Y-%m-%d %H:%M} UTC.\n"
+            f" store {collect_order.store} until {until:%Y-%m-%d %H:%M} UTC.\n"
             f"Show this pickup code at the counter: {code}\n"
         ),
         now=now,
@@ -482,7 +488,7 @@ def collect_order(
     *,
     key_id: str | None,
     now: datetime,
-) -> PickupView:
+) -> CollectOrderView:
     """Handover at the counter, by a key of the pickup store: the code (or the customer's
     name), then every part of the order collected. A wrong try counts even though it is
     refused; after `MAX_TRIES` the code is locked (409) until the channel issues a new one."""
@@ -493,15 +499,15 @@ def collect_order(
     with db.write() as uow:
         conn = uow.conn
         change = open_change(conn, order_id, now)
-        pickup = pickup_for(conn, order_id, caller)
-        if pickup.state != repo.READY:
-            raise NotReadyForPickup(f"order {order_id} is {pickup.state}, not ready for pickup")
-        if tries_left(pickup.failed_tries) == 0:
+        found = collect_order_for(conn, order_id, caller)
+        if found.state != repo.READY:
+            raise NotReadyForPickup(f"order {order_id} is {found.state}, not ready for pickup")
+        if tries_left(found.failed_tries) == 0:
             raise PickupLocked(
                 f"order {order_id}: too many wrong tries; the channel issues a new code"
             )
-        if _matches(pickup, change.rows.order, handover):
-            _hand_over(change, pickup, caller, handover, key_id)
+        if _matches(found, change.rows.order, handover):
+            _hand_over(change, found, caller, handover, key_id)
         else:
             failed = repo.count_failed_try(conn, order_id, now)
             field = "code" if handover.code else "customer_name"
@@ -510,19 +516,23 @@ def collect_order(
         uow.commit()
     if wrong is not None:
         raise wrong
-    return get_pickup(db, order_id, caller)
+    return get_collect_order(db, order_id, caller)
 
 
-def _matches(pickup: Row[Any], order: Row[Any], handover: Handover) -> bool:
+def _matches(collect_order: Row[Any], order: Row[Any], handover: Handover) -> bool:
     if handover.code:
-        return pickup.code_hash is not None and code_matches(
-            pickup.code_hash, order.id, handover.code
+        return collect_order.code_hash is not None and code_matches(
+            collect_order.code_hash, order.id, handover.code
         )
     return name_matches(str(order.customer.get("name", "")), handover.customer_name or "")
 
 
 def _hand_over(
-    change: OrderChange, pickup: Row[Any], caller: Caller, handover: Handover, key_id: str | None
+    change: OrderChange,
+    collect_order: Row[Any],
+    caller: Caller,
+    handover: Handover,
+    key_id: str | None,
 ) -> None:
     conn, order_id, now = change.conn, change.rows.order.id, change.now
     waiting = [
@@ -535,7 +545,7 @@ def _hand_over(
         )
         apply_transition(step)
         if i == len(waiting) - 1:
-            repo.update_pickup(
+            repo.update_collect_order(
                 conn,
                 order_id,
                 now,
@@ -548,7 +558,7 @@ def _hand_over(
             step.event(
                 "order.collected",
                 None,
-                store=pickup.store,
+                store=collect_order.store,
                 handover=how,
                 key_id=key_id,
                 associate=handover.associate,
@@ -557,20 +567,22 @@ def _hand_over(
     jobs_repo.cancel(conn, UNCOLLECTED, order_id)
 
 
-def reissue_code(db: Database, order_id: str, *, now: datetime) -> PickupView:
+def reissue_code(db: Database, order_id: str, *, now: datetime) -> CollectOrderView:
     """A new code for an order waiting at its store (the customer lost it, or it is locked):
     the tries start again, the holding time does not."""
     with db.write() as uow:
         change = open_change(uow.conn, order_id, now)
-        pickup = repo.find_pickup(uow.conn, order_id)
-        if pickup is None:
-            raise NotFound("pickup", order_id)
-        if pickup.state != repo.READY:
-            raise NotReadyForPickup(f"order {order_id} is {pickup.state}, not ready for pickup")
+        collect_order = repo.find_collect_order(uow.conn, order_id)
+        if collect_order is None:
+            raise NotFound("collect order", order_id)
+        if collect_order.state != repo.READY:
+            raise NotReadyForPickup(
+                f"order {order_id} is {collect_order.state}, not ready for pickup"
+            )
         _issue_code(change, reissued=True)
         finish_change(change)
         uow.commit()
-    return get_pickup(db, order_id, SYSTEM)
+    return get_collect_order(db, order_id, SYSTEM)
 
 
 # --- express declined ----------------------------------------------------------------------

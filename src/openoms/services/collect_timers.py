@@ -1,5 +1,5 @@
 """The worker's click & collect jobs (registered in services/timers.py `HANDLERS`): an express
-order's deadline, a transfer's arrival, a pickup's holding time. Each runs in the job's own
+order's deadline, a transfer's arrival, a collect order's holding time. Each runs in the job's own
 write transaction, the order locked first."""
 
 from __future__ import annotations
@@ -31,15 +31,22 @@ if TYPE_CHECKING:
 
 def express_late(conn: Connection, timers: Timers, order_id: str, now: datetime) -> None:
     change = open_change(conn, order_id, now)
-    pickup = repo.find_pickup(conn, order_id)
-    if pickup is None or pickup.state != repo.PREPARING or pickup.ready_by is None:
+    collect_order = repo.find_collect_order(conn, order_id)
+    if (
+        collect_order is None
+        or collect_order.state != repo.PREPARING
+        or collect_order.ready_by is None
+    ):
         return
-    if pickup.ready_by > now:  # the deadline moved
-        jobs_repo.schedule(conn, EXPRESS_LATE, order_id, pickup.ready_by, now)
+    if collect_order.ready_by > now:  # the deadline moved
+        jobs_repo.schedule(conn, EXPRESS_LATE, order_id, collect_order.ready_by, now)
         return
-    repo.update_pickup(conn, order_id, now, late=True)
+    repo.update_collect_order(conn, order_id, now, late=True)
     change.event(
-        "order.express_late", None, store=pickup.store, ready_by=pickup.ready_by.isoformat()
+        "order.express_late",
+        None,
+        store=collect_order.store,
+        ready_by=collect_order.ready_by.isoformat(),
     )
     finish_change(change)
 
@@ -65,14 +72,14 @@ def transfer_overdue(conn: Connection, timers: Timers, fulfilment_id: str, now: 
 def uncollected(conn: Connection, timers: Timers, order_id: str, now: datetime) -> None:
     """The holding time is over: every part is cancelled by the system (the units back on
     the store's stock), and the payment system is told what to do, per the store's policy."""
-    pickup = repo.find_pickup(conn, order_id)
-    if pickup is None or pickup.state != repo.READY:
+    collect_order = repo.find_collect_order(conn, order_id)
+    if collect_order is None or collect_order.state != repo.READY:
         return
-    if pickup.holding_until > now:
-        jobs_repo.schedule(conn, UNCOLLECTED, order_id, pickup.holding_until, now)
+    if collect_order.holding_until > now:
+        jobs_repo.schedule(conn, UNCOLLECTED, order_id, collect_order.holding_until, now)
         return
     change = open_change(conn, order_id, now)
-    policy = repo.settings_of(conn, pickup.store).uncollected
+    policy = repo.settings_of(conn, collect_order.store).uncollected
     waiting = [
         f.id for f in change.rows.fulfilments if f.status == FulfilmentStatus.READY_FOR_PICKUP
     ]
@@ -87,10 +94,14 @@ def uncollected(conn: Connection, timers: Timers, order_id: str, now: datetime) 
             amounts[currency] = amounts.get(currency, 0) + unit_price * units
         apply_transition(step)
         finish_change(step)
-    repo.update_pickup(conn, order_id, now, state=repo.UNCOLLECTED)
+    repo.update_collect_order(conn, order_id, now, state=repo.UNCOLLECTED)
     final = _again(change)
     final.event(
-        "order.cancelled", None, reason=NOT_COLLECTED, policy=policy.value, store=pickup.store
+        "order.cancelled",
+        None,
+        reason=NOT_COLLECTED,
+        policy=policy.value,
+        store=collect_order.store,
     )
     kind = (
         "payment.refund_requested"

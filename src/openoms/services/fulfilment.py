@@ -382,9 +382,9 @@ def cancel_fulfilment(
     db: Database, fulfilment_id: str, caller: Caller, *, now: datetime
 ) -> FulfilmentDetail:
     """Its units are released and cancelled on their lines; refused once they have shipped."""
-    from openoms.services.collect import settle_pickup  # noqa: PLC0415  (builds on this)
+    from openoms.services.collect import settle_collect_order  # noqa: PLC0415  (builds on this)
 
-    return _run(db, fulfilment_id, Transition.CANCEL, caller, now, after=settle_pickup)
+    return _run(db, fulfilment_id, Transition.CANCEL, caller, now, after=settle_collect_order)
 
 
 def reject_fulfilment(

@@ -13,7 +13,7 @@ Jobs:
   (the profile's next rules: claimed at once, offered again, or a backorder).
 - `backorder_retry` (an order): its unallocated units sourced again, every
   `BACKORDER_RETRY_EVERY` while some are left (scheduled by re-routing and `after_placement`).
-- `express_late`, `transfer_overdue`, `pickup_uncollected`: click & collect's deadlines
+- `express_late`, `transfer_overdue`, `collect_order_uncollected`: click & collect's deadlines
   (services/collect_timers.py).
 
 `after_placement` opens the first offer wave of a placed order's broadcast fulfilments and sets
@@ -203,8 +203,8 @@ def after_placement(
     conn: Connection, view: SourcingView, order_id: str, stamp: int, now: datetime
 ) -> None:
     """In the transaction that places an order, after its reserves: its broadcast fulfilments
-    offered to their first wave, its backorder timer set, a collect order's pickup row
-    (`stamp`: the transaction's)."""
+    offered to their first wave, its backorder timer set, a click & collect
+    order's collect order row (`stamp`: the transaction's)."""
     rows = orders_repo.load(conn, order_id, for_update=True)
     if rows is None:
         raise NotFound("order", order_id)

@@ -1,4 +1,4 @@
-"""Click & collect: a pickup as the store app shows it (its deadlines and how long it has
+"""Click & collect: a collect order as the store app shows it (its deadlines and how long it has
 waited), the handover, the transfer receipt, a store's settings."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from openoms.api.schemas.common import Body, Code
 from openoms.api.schemas.fulfilments import ParcelBody
 from openoms.domain.collect import CODE_LENGTH, CollectSettings, UncollectedPolicy
 from openoms.services.collect import Handover
+from openoms.services.collect_orders import CollectOrderView, TransferView
 from openoms.services.fulfilment import Parcel
-from openoms.services.pickups import PickupView, TransferView
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
@@ -97,7 +97,7 @@ class TransferOut(BaseModel):
         )
 
 
-class PickupOut(BaseModel):
+class CollectOrderOut(BaseModel):
     order_id: str
     store: str
     delivery_method: str
@@ -120,7 +120,7 @@ class PickupOut(BaseModel):
     transfers: list[TransferOut]
 
     @classmethod
-    def of(cls, p: PickupView, now: datetime) -> PickupOut:
+    def of(cls, p: CollectOrderView, now: datetime) -> CollectOrderOut:
         seconds_left = None
         if p.ready_by is not None and p.ready_at is None:
             seconds_left = int((p.ready_by - now).total_seconds())

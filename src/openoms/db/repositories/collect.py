@@ -1,8 +1,8 @@
-"""Click & collect rows: the stores' settings, pickups, transfers; and the statement that puts
-a received transfer's units on the pickup store's shelf, held for their order.
+"""Click & collect rows: the stores' settings, collect orders, transfers; and the statement
+that puts a received transfer's units on the pickup store's shelf, held for their order.
 
-Callers hold the order's lock (orders_repo.load(for_update=True)) before changing a pickup or
-a transfer, so that changes of one order queue; a wrong pickup code is counted by a
+Callers hold the order's lock (orders_repo.load(for_update=True)) before changing a collect
+order or a transfer, so that changes of one order queue; a wrong pickup code is counted by a
 conditional increment, so that two wrong tries at once both count.
 """
 
@@ -18,11 +18,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from openoms.db.repositories.fulfilments import Units, movement_id
 from openoms.db.tables import (
     allocations,
+    collect_orders,
     collect_settings,
     fulfilments,
     orders,
     parcels,
-    pickups,
     stock_movements,
     stock_positions,
     transfers,
@@ -35,7 +35,7 @@ COLLECTED = "collected"
 UNCOLLECTED = "uncollected"
 CANCELLED = "cancelled"
 
-_k, _t, _p = pickups.c, transfers.c, stock_positions.c
+_k, _t, _p = collect_orders.c, transfers.c, stock_positions.c
 
 
 def _insert(conn: Connection) -> Any:
@@ -66,10 +66,10 @@ def put_settings(conn: Connection, store: str, settings: CollectSettings, now: d
     conn.execute(statement.on_conflict_do_update(index_elements=["location_code"], set_=values))
 
 
-# --- pickups -------------------------------------------------------------------------------
+# --- collect orders ------------------------------------------------------------------------
 
 
-def add_pickup(
+def add_collect_order(
     conn: Connection,
     order_id: str,
     store: str,
@@ -79,7 +79,7 @@ def add_pickup(
     now: datetime,
 ) -> None:
     conn.execute(
-        pickups.insert(),
+        collect_orders.insert(),
         [
             {
                 "order_id": order_id,
@@ -96,18 +96,20 @@ def add_pickup(
     )
 
 
-def find_pickup(conn: Connection, order_id: str) -> Row[Any] | None:
-    return conn.execute(select(pickups).where(_k.order_id == order_id)).first()
+def find_collect_order(conn: Connection, order_id: str) -> Row[Any] | None:
+    return conn.execute(select(collect_orders).where(_k.order_id == order_id)).first()
 
 
-def update_pickup(conn: Connection, order_id: str, now: datetime, **values: Any) -> None:
-    conn.execute(update(pickups).where(_k.order_id == order_id).values(updated_at=now, **values))
+def update_collect_order(conn: Connection, order_id: str, now: datetime, **values: Any) -> None:
+    conn.execute(
+        update(collect_orders).where(_k.order_id == order_id).values(updated_at=now, **values)
+    )
 
 
 def count_failed_try(conn: Connection, order_id: str, now: datetime) -> int:
     """One more wrong try; how many there are now."""
     conn.execute(
-        update(pickups)
+        update(collect_orders)
         .where(_k.order_id == order_id)
         .values(failed_tries=_k.failed_tries + 1, updated_at=now)
     )
@@ -121,10 +123,10 @@ def to_click_collect(conn: Connection, order_id: str, now: datetime) -> None:
         .where(orders.c.id == order_id)
         .values(delivery_method="click_collect", updated_at=now)
     )
-    update_pickup(conn, order_id, now, method="click_collect", ready_by=None, late=False)
+    update_collect_order(conn, order_id, now, method="click_collect", ready_by=None, late=False)
 
 
-def page_pickups(
+def page_collect_orders(
     conn: Connection,
     *,
     store: str | None,
@@ -133,8 +135,8 @@ def page_pickups(
     after: str | None,
     limit: int,
 ) -> list[Row[Any]]:
-    """Pickups by order id (UUIDv7: oldest first), filtered."""
-    query = select(pickups).order_by(_k.order_id).limit(limit)
+    """Collect orders by order id (UUIDv7: oldest first), filtered."""
+    query = select(collect_orders).order_by(_k.order_id).limit(limit)
     if store is not None:
         query = query.where(_k.store == store)
     if state is not None:

@@ -1,4 +1,5 @@
-"""click & collect: store settings, pickups (code, deadlines, handover), transfers, notifications
+"""click & collect: store settings, collect orders (code, deadlines, handover), transfers,
+notifications
 
 Revision ID: 0012
 Revises: 0007
@@ -36,7 +37,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("location_code", name=op.f("pk_collect_settings")),
     )
     op.create_table(
-        "pickups",
+        "collect_orders",
         sa.Column("order_id", sa.String(length=36), nullable=False),
         sa.Column("store", sa.String(length=64), nullable=False),
         sa.Column("method", sa.String(length=20), nullable=False),
@@ -54,16 +55,16 @@ def upgrade() -> None:
         sa.Column("created_at", _at, nullable=False),
         sa.Column("updated_at", _at, nullable=False),
         sa.ForeignKeyConstraint(
-            ["order_id"], ["orders.id"], name=op.f("fk_pickups_order_id_orders")
+            ["order_id"], ["orders.id"], name=op.f("fk_collect_orders_order_id_orders")
         ),
         sa.ForeignKeyConstraint(
-            ["store"], ["locations.code"], name=op.f("fk_pickups_store_locations")
+            ["store"], ["locations.code"], name=op.f("fk_collect_orders_store_locations")
         ),
-        sa.PrimaryKeyConstraint("order_id", name=op.f("pk_pickups")),
+        sa.PrimaryKeyConstraint("order_id", name=op.f("pk_collect_orders")),
     )
-    with op.batch_alter_table("pickups", schema=None) as batch_op:
+    with op.batch_alter_table("collect_orders", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_pickups_store_state"), ["store", "state"], unique=False
+            batch_op.f("ix_collect_orders_store_state"), ["store", "state"], unique=False
         )
     op.create_table(
         "transfers",
@@ -134,7 +135,7 @@ def downgrade() -> None:
     with op.batch_alter_table("transfers", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_transfers_to_location_received_at"))
     op.drop_table("transfers")
-    with op.batch_alter_table("pickups", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_pickups_store_state"))
-    op.drop_table("pickups")
+    with op.batch_alter_table("collect_orders", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_collect_orders_store_state"))
+    op.drop_table("collect_orders")
     op.drop_table("collect_settings")

@@ -1,4 +1,4 @@
-"""Click & collect orders as their store's queue: a pickup's view (its deadlines, its
+"""Click & collect orders as their store's queue: a collect order's view (its deadlines, its
 transfers, who handed it over), listing and reading within the caller's scope; and a store's
 click & collect settings. The use cases that change them are services/collect.py."""
 
@@ -36,7 +36,7 @@ class TransferView:
 
 
 @dataclass(frozen=True, slots=True)
-class PickupView:
+class CollectOrderView:
     order_id: str
     store: str
     method: str
@@ -55,31 +55,31 @@ class PickupView:
     transfers: tuple[TransferView, ...]
 
 
-def pickup_for(conn: Connection, order_id: str, caller: Caller) -> Row[Any]:
-    pickup = repo.find_pickup(conn, order_id)
-    if pickup is None:
-        raise NotFound("pickup", order_id)
-    if caller.actor is Actor.STORE and caller.location != pickup.store:
+def collect_order_for(conn: Connection, order_id: str, caller: Caller) -> Row[Any]:
+    collect_order = repo.find_collect_order(conn, order_id)
+    if collect_order is None:
+        raise NotFound("collect order", order_id)
+    if caller.actor is Actor.STORE and caller.location != collect_order.store:
         raise Forbidden(
-            f"order {order_id} is collected at {pickup.store}, not at {caller.location}",
+            f"order {order_id} is collected at {collect_order.store}, not at {caller.location}",
             field="location",
         )
-    return pickup
+    return collect_order
 
 
-def get_pickup(db: Database, order_id: str, caller: Caller) -> PickupView:
+def get_collect_order(db: Database, order_id: str, caller: Caller) -> CollectOrderView:
     with db.read() as conn:
-        pickup = pickup_for(conn, order_id, caller)
+        collect_order = collect_order_for(conn, order_id, caller)
         if (
             caller.channel is not None
             and fulfilments_repo.channel_of(conn, order_id) != caller.channel
         ):
-            raise NotFound("pickup", order_id)
-        [found] = _views(conn, [pickup])
+            raise NotFound("collect order", order_id)
+        [found] = _views(conn, [collect_order])
         return found
 
 
-def list_pickups(
+def list_collect_orders(
     db: Database,
     caller: Caller,
     *,
@@ -88,7 +88,7 @@ def list_pickups(
     late: bool | None,
     after: str | None,
     limit: int,
-) -> list[PickupView]:
+) -> list[CollectOrderView]:
     """A store's collect queue, oldest first: orders on their way, waiting, collected."""
     if caller.location is not None:
         if store not in (None, caller.location):
@@ -96,13 +96,13 @@ def list_pickups(
             raise Forbidden(message, field="store")
         store = caller.location
     with db.read() as conn:
-        rows = repo.page_pickups(
+        rows = repo.page_collect_orders(
             conn, store=store, state=state, late=late, after=after, limit=limit
         )
         return _views(conn, rows)
 
 
-def _views(conn: Connection, rows: Sequence[Row[Any]]) -> list[PickupView]:
+def _views(conn: Connection, rows: Sequence[Row[Any]]) -> list[CollectOrderView]:
     ids = [row.order_id for row in rows]
     statuses = fulfilments_repo.order_statuses(conn, ids)
     sent = repo.transfers_of(conn, ids)
@@ -127,7 +127,7 @@ def _views(conn: Connection, rows: Sequence[Row[Any]]) -> list[PickupView]:
             )
         )
     return [
-        PickupView(
+        CollectOrderView(
             order_id=row.order_id,
             store=row.store,
             method=row.method,

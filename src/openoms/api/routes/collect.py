@@ -1,4 +1,4 @@
-"""/v1/pickups: click & collect orders as their store's queue; the handover at the counter;
+"""/v1/collect-orders: click & collect orders as their store's queue; the handover at the counter;
 a new pickup code; a store's click & collect settings; receiving a transfer by scanning it.
 
 The fulfilment transitions of click & collect (`ready`, `transfer`, `receive`) are actions on
@@ -15,11 +15,11 @@ from fastapi import APIRouter, Depends, Query
 from openoms.api.auth import allow
 from openoms.api.deps import CodePath, CursorQuery, DatabaseDep, LimitQuery, NowDep, SourcingViewDep
 from openoms.api.routes.fulfilments import caller_of
-from openoms.api.schemas.collect import CollectSettingsBody, HandoverRequest, PickupOut
+from openoms.api.schemas.collect import CollectOrderOut, CollectSettingsBody, HandoverRequest
 from openoms.api.schemas.common import Page
 from openoms.api.schemas.fulfilments import FulfilmentOut
 from openoms.services import collect as service
-from openoms.services import pickups
+from openoms.services import collect_orders
 from openoms.services.keys import Principal, Role
 
 router = APIRouter(tags=["click & collect"])
@@ -31,8 +31,8 @@ Admin = Annotated[Principal, Depends(allow())]
 State = Annotated[str | None, Query(pattern="^(preparing|ready|collected|uncollected|cancelled)$")]
 
 
-@router.get("/v1/pickups")
-def list_pickups(
+@router.get("/v1/collect-orders")
+def list_collect_orders(
     caller: Seller,
     db: DatabaseDep,
     now: NowDep,
@@ -42,38 +42,48 @@ def list_pickups(
     late: bool | None = None,
     after: CursorQuery = None,
     limit: LimitQuery = 100,
-) -> Page[PickupOut]:
+) -> Page[CollectOrderOut]:
     """A store's click & collect queue, oldest first (a store key: its own store): orders
     on their way with their transfers, waiting with how long they have waited, express
     orders with the seconds left to their deadline, late ones (`late=true`)."""
-    found = pickups.list_pickups(
+    found = collect_orders.list_collect_orders(
         db, caller_of(caller), store=store, state=state, late=late, after=after, limit=limit
     )
-    return Page[PickupOut].of([PickupOut.of(p, now) for p in found], limit, lambda p: p.order_id)
+    return Page[CollectOrderOut].of(
+        [CollectOrderOut.of(p, now) for p in found], limit, lambda p: p.order_id
+    )
 
 
-@router.get("/v1/orders/{order_id}/pickup")
-def get_pickup(order_id: CodePath, caller: Seller, db: DatabaseDep, now: NowDep) -> PickupOut:
-    return PickupOut.of(pickups.get_pickup(db, order_id, caller_of(caller)), now)
+@router.get("/v1/orders/{order_id}/collect-order")
+def get_collect_order(
+    order_id: CodePath, caller: Seller, db: DatabaseDep, now: NowDep
+) -> CollectOrderOut:
+    return CollectOrderOut.of(
+        collect_orders.get_collect_order(db, order_id, caller_of(caller)), now
+    )
 
 
 @router.post("/v1/orders/{order_id}/collect")
 def collect(
     order_id: CodePath, body: HandoverRequest, caller: Store, db: DatabaseDep, now: NowDep
-) -> PickupOut:
+) -> CollectOrderOut:
     """The handover, by a key of the pickup store: the code (or the customer's name). A wrong
     one is a 422 `wrong_pickup_code` with the tries left; after 5, 409 `pickup_locked`."""
     found = service.collect_order(
         db, order_id, caller_of(caller), body.to_handover(), key_id=caller.key_id, now=now
     )
-    return PickupOut.of(found, now)
+    return CollectOrderOut.of(found, now)
 
 
 @router.post("/v1/orders/{order_id}/pickup-code")
-def reissue_code(order_id: CodePath, caller: Channel, db: DatabaseDep, now: NowDep) -> PickupOut:
+def reissue_code(
+    order_id: CodePath, caller: Channel, db: DatabaseDep, now: NowDep
+) -> CollectOrderOut:
     """A new code for an order waiting at its store (sent again; the tries start again)."""
-    pickups.get_pickup(db, order_id, caller_of(caller))  # a scoped channel key: its own only
-    return PickupOut.of(service.reissue_code(db, order_id, now=now), now)
+    collect_orders.get_collect_order(
+        db, order_id, caller_of(caller)
+    )  # a scoped channel key: its own only
+    return CollectOrderOut.of(service.reissue_code(db, order_id, now=now), now)
 
 
 @router.post("/v1/transfers/{tracking_number}/receive")
@@ -92,7 +102,7 @@ def get_settings(
     code: CodePath, caller: Seller, db: DatabaseDep, view: SourcingViewDep
 ) -> CollectSettingsBody:
     """The store's own settings, or the defaults."""
-    return CollectSettingsBody.of(pickups.collect_settings(db, view, code))
+    return CollectSettingsBody.of(collect_orders.collect_settings(db, view, code))
 
 
 @router.put("/v1/locations/{code}/collect-settings")
@@ -107,5 +117,5 @@ def put_settings(
 ) -> CollectSettingsBody:
     """How long the store keeps an uncollected order, how fast it prepares an express one,
     and whether an uncollected order is cancelled or refunded."""
-    saved = pickups.put_collect_settings(db, view, code, body.to_settings(), now=now)
+    saved = collect_orders.put_collect_settings(db, view, code, body.to_settings(), now=now)
     return CollectSettingsBody.of(saved)
