@@ -127,6 +127,7 @@ def worker(
     from openoms.api.routes.orders import decision_record  # noqa: PLC0415
     from openoms.domain.profiles import installed_criteria  # noqa: PLC0415
     from openoms.services.availability import AvailabilityIndex  # noqa: PLC0415
+    from openoms.services.mail import mailer_from  # noqa: PLC0415
     from openoms.services.sourcing_view import SourcingView  # noqa: PLC0415
     from openoms.services.timers import Timers  # noqa: PLC0415
     from openoms.services.worker import run_worker  # noqa: PLC0415
@@ -138,7 +139,7 @@ def worker(
     stop = threading.Event()
     console.print(f"worker on {db.dialect}: polling every {poll}s (Ctrl+C to stop)")
     try:
-        run_worker(db, Timers(view, decision_record), stop, poll=poll)
+        run_worker(db, Timers(view, decision_record, mailer_from(settings)), stop, poll=poll)
     except KeyboardInterrupt:
         stop.set()
     finally:

@@ -25,3 +25,11 @@ class Settings(BaseSettings):
     # customer this fee (minor units of the order's currency), taken off the refund.
     return_days: int = 30
     return_carrier_fee: int = 495
+    # E-mail to customers (the pickup code), sent by the worker after the transaction that
+    # owes it committed: OMS_SMTP_URL (smtp://user:password@host:port, smtps://, ?starttls=true)
+    # or OMS_SMTP_HOST and OMS_SMTP_PORT. Neither: no mail is sent.
+    smtp_url: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    mail_from: str = "openoms@localhost"

@@ -1,15 +1,18 @@
 """Invariant 3 under any sequence of operations: every unit of an order line is in exactly one
 bucket, and every reserved unit of a position is held by exactly one fulfilment there.
 
-Hypothesis draws sequences of placements, transitions (claim, full and short picks, pack, ship,
-deliver, rejects of every reason, cancel), order cancellations of whole orders or some units,
-tracking events, stock snapshots, fulfilments taken through to delivery, returns asked and
-received (resold, second-hand, damaged) and e-reservations made, set aside, converted and
-cancelled, and applies them over the API; refusals (409, 422) are fine, a 5xx never is. After
-each sequence, every order reads back conserved, and the database agrees: reserved = the units
-of the allocations whose fulfilment still holds them (e-reservations keep their units apart
-from `reserved`: decision 0014), no return asked for units its order had not delivered or had
-returned already, and the units of received returns are the lines' `returned` bucket.
+Hypothesis draws sequences of placements (home delivery and click & collect at ST1), transitions
+(claim, full and short picks, pack, ship, deliver, rejects of every reason, cancel, and for
+click & collect: transfer, ready, receive, handover with the pickup code), order cancellations
+of whole orders or some units, tracking events, stock snapshots, the worker's jobs run days
+later (holding times ending, transfers overdue, offers timing out), fulfilments taken through
+to delivery, returns asked and received (resold, second-hand, damaged) and e-reservations made,
+set aside, converted and cancelled, and applies them over the API; refusals (409, 422) are
+fine, a 5xx never is. After each sequence, every order reads back conserved, and the database
+agrees: reserved = the units of the allocations whose fulfilment still holds them
+(e-reservations keep their units apart from `reserved`: decision 0014), no return asked for
+units its order had not delivered or had returned already, and the units of received returns
+are the lines' `returned` bucket.
 """
 
 from __future__ import annotations
@@ -27,16 +30,28 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from openoms.api.deps import get_now
-from openoms.db.tables import allocations, fulfilments, return_lines, returns, stock_positions
+from openoms.api.routes.orders import decision_record
+from openoms.db.tables import (
+    allocations,
+    events,
+    fulfilments,
+    return_lines,
+    returns,
+    stock_positions,
+)
 from openoms.domain.fulfilments import FulfilmentStatus, holds_allocation
+from openoms.services.timers import Timers, run_due
 from tests.conftest import World
+from tests.integration.test_collect import COLLECT
 from tests.integration.test_fulfilments import read_order, settle
 from tests.integration.test_orders import BROADCAST, network, order_body
 from tests.integration.test_promise_api import a_weekday_morning, put_location
+from tests.integration.test_sourcing_api import publish
 
 SKUS = ("A", "B", "C")
 LOCATIONS = ("WH1", "ST1", "ST2")
 NUMBERS = itertools.count(1)
+COLLECT_AT_ST1 = {"delivery_method": "click_collect", "destination": None, "pickup_store": "ST1"}
 
 lines = st.lists(
     st.tuples(st.sampled_from(SKUS), st.integers(1, 3)),
@@ -56,7 +71,21 @@ receiving = st.tuples(
 act = st.tuples(
     st.just("act"),
     st.integers(0, 50),
-    st.sampled_from(("claim", "pick", "short_pick", "pack", "ship", "deliver", "cancel")),
+    st.sampled_from(
+        (
+            "claim",
+            "pick",
+            "short_pick",
+            "pack",
+            "ship",
+            "deliver",
+            "cancel",
+            "transfer",
+            "ready",
+            "receive",
+            "collect",
+        )
+    ),
 )
 reject = st.tuples(
     st.just("reject"),
@@ -66,12 +95,15 @@ reject = st.tuples(
 operations = st.lists(
     st.one_of(
         st.tuples(st.just("place"), lines),
+        st.tuples(st.just("place_collect"), lines),
         act,
         act,
         act,
         reject,
         st.tuples(st.just("cancel_order"), st.integers(0, 50), st.booleans()),
         st.tuples(st.just("track"), st.integers(0, 50)),
+        st.tuples(st.just("advance"), st.integers(0, 50), st.integers(2, 8)),
+        st.tuples(st.just("advance"), st.integers(0, 50), st.integers(2, 8)),
         st.tuples(
             st.just("snapshot"),
             st.sampled_from(LOCATIONS),
@@ -90,6 +122,7 @@ operations = st.lists(
             st.integers(0, 50),
             st.sampled_from(("set-aside", "convert", "cancel")),
         ),
+        st.tuples(st.just("jobs"), st.integers(1, 7)),
     ),
     min_size=4,
     max_size=24,
@@ -108,8 +141,9 @@ def morning(world: World) -> Iterator[datetime]:
 class Run:
     """What a sequence has made so far, so that operations can pick targets by index."""
 
-    def __init__(self, world: World) -> None:
+    def __init__(self, world: World, now: datetime) -> None:
         self.world = world
+        self.now = now
         self.orders: list[str] = []
         self.fulfilments: list[str] = []
         self.parcels: dict[str, str] = {}
@@ -136,11 +170,18 @@ class Run:
 
     def apply(self, operation: tuple[Any, ...]) -> None:
         kind = operation[0]
-        if kind == "place":
-            body = order_body(*((str(i), s, q) for i, (s, q) in enumerate(operation[1], 1)))
+        if kind in ("place", "place_collect"):
+            extra = COLLECT_AT_ST1 if kind == "place_collect" else {}
+            ordered = ((str(i), s, q) for i, (s, q) in enumerate(operation[1], 1))
+            body = order_body(*ordered, **extra)
             answer = self.call("POST", "/v1/orders", body, **{"Idempotency-Key": key()})
             if answer.status_code == 201:
                 self.remember(answer.json())
+        elif kind == "jobs":
+            app = cast(FastAPI, self.world.client.app)
+            timers = Timers(app.state.sourcing, decision_record)
+            run_due(self.world.db, timers, self.now + timedelta(days=operation[1]))
+            self.refresh(self.orders)
         elif kind == "snapshot":
             _, location, sku, on_hand = operation
             row = {"location": location, "sku": sku, "on_hand": on_hand, "as_of": as_of()}
@@ -155,19 +196,29 @@ class Run:
             self.refresh([order_id])
         elif kind in ("return", "receive", "reserve", "reservation"):
             self.store_service(operation)
-        elif kind == "fulfil" and self.fulfilments:  # a fulfilment taken to the customer
-            fid = self.fulfilments[operation[1] % len(self.fulfilments)]
-            for action in ("claim", "pick", "pack", "ship", "deliver"):
-                self.transition(fid, ("act", operation[1], action))
-            order_id = self.order_of[fid]
-            self.refresh([order_id])
-            status = self.call("GET", f"/v1/orders/{order_id}").json()["status"]
-            if status == "delivered" and order_id not in self.delivered:
-                self.delivered.append(order_id)
+        elif kind in ("fulfil", "advance") and self.fulfilments:
+            self.take_along(operation)
         elif kind in ("act", "reject", "track") and self.fulfilments:
             fid = self.fulfilments[operation[1] % len(self.fulfilments)]
             self.transition(fid, operation)
             self.refresh(self.orders if kind == "reject" else [self.order_of[fid]])
+
+    def take_along(self, operation: tuple[Any, ...]) -> None:
+        """`fulfil`: a fulfilment taken to the customer; `advance`: a click & collect one moved
+        on its way by so many steps."""
+        fid = self.fulfilments[operation[1] % len(self.fulfilments)]
+        order_id = self.order_of[fid]
+        if operation[0] == "advance":
+            for _ in range(operation[2]):
+                self.advance(fid)
+            self.refresh([order_id])
+            return
+        for action in ("claim", "pick", "pack", "ship", "deliver"):
+            self.transition(fid, ("act", operation[1], action))
+        self.refresh([order_id])
+        status = self.call("GET", f"/v1/orders/{order_id}").json()["status"]
+        if status == "delivered" and order_id not in self.delivered:
+            self.delivered.append(order_id)
 
     def store_service(self, operation: tuple[Any, ...]) -> None:
         """Returns and e-reservations at ST1 (the second-hand hub is HUB)."""
@@ -221,6 +272,34 @@ class Run:
         for order_id in order_ids:
             self.remember(read_order(self.world, order_id))
 
+    def advance(self, fid: str) -> None:
+        """The next step on the fulfilment's way: to delivery, or to the pickup store and
+        into the customer's hands."""
+        status = self.call("GET", f"/v1/fulfilments/{fid}").json().get("status")
+        packed = "transfer" if self.pickup_store_of(fid) else "ship"
+        if packed == "transfer" and self.location_of(fid) == "ST1":
+            packed = "ready"
+        step = {
+            "offered": ("act", "claim"),
+            "claimed": ("act", "pick"),
+            "picking": ("act", "pack"),
+            "packed": ("act", packed),
+            "in_transfer": ("act", "receive"),
+            "ready_for_pickup": ("act", "collect"),
+            "shipped": ("track", "deliver"),
+        }.get(str(status))
+        if step is not None:
+            self.transition(fid, (step[0], 0, step[1]))
+
+    def pickup_store_of(self, fid: str) -> str | None:
+        order = self.call("GET", f"/v1/orders/{self.order_of[fid]}").json()
+        store = order.get("pickup_store")
+        return str(store) if store else None
+
+    def location_of(self, fid: str) -> str | None:
+        location = self.call("GET", f"/v1/fulfilments/{fid}").json().get("location")
+        return str(location) if location else None
+
     def transition(self, fid: str, operation: tuple[Any, ...]) -> None:
         kind, action = operation[0], operation[-1]
         path = f"/v1/fulfilments/{fid}"
@@ -237,13 +316,30 @@ class Run:
         elif action == "short_pick":
             picked = {a["line_id"]: a["units"] - 1 for a in held[:1]}
             self.call("POST", f"{path}/pick", {"picked": picked})
-        elif action == "ship":
+        elif action in ("ship", "transfer"):
             number = f"TRK-{next(NUMBERS)}"
             box = {"tracking_number": number, "carrier_service": "parcel_standard", "weight_g": 900}
-            if self.call("POST", f"{path}/ship", {"parcels": [box]}).status_code == 200:
+            if self.call("POST", f"{path}/{action}", {"parcels": [box]}).status_code == 200:
                 self.parcels[fid] = number
+        elif action == "collect":
+            order_id = self.order_of[fid]
+            code = ready_code(self.world, order_id)
+            self.call("POST", f"/v1/orders/{order_id}/collect", {"code": code or "AAAAAA"})
         else:
             self.call("POST", f"{path}/{action}")
+
+
+def ready_code(world: World, order_id: str) -> str | None:
+    """The latest pickup code sent for the order, if any."""
+    e = events.c
+    query = (
+        select(e.payload)
+        .where(e.order_id == order_id, e.type == "order.ready_for_pickup")
+        .order_by(e.stamp.desc(), e.seq.desc())
+    )
+    with world.db.read() as conn:
+        payload = conn.execute(query).scalars().first()
+    return str(payload["code"]) if payload else None
 
 
 def carrier(run: Run) -> dict[str, str]:
@@ -319,19 +415,66 @@ def reserved(world: World) -> dict[tuple[str, str], int]:
 )
 @given(sequence=operations)
 def test_any_sequence_of_operations_keeps_every_unit_in_exactly_one_bucket(
-    world: World, sequence: list[tuple[Any, ...]]
+    world: World, morning: datetime, sequence: list[tuple[Any, ...]]
 ) -> None:
     run: Run | None = getattr(world, "run", None)
     if run is None:  # the first example sets up; later ones act on what earlier ones made
         network(world, [(at, sku, 6) for at in LOCATIONS for sku in SKUS], BROADCAST)
         put_location(world, "ST1", "store", ["ship", "click_collect", "returns", "e_reservation"])
         put_location(world, "HUB", "second_hand", [])
+        publish(world, COLLECT)
         settle(world, list(SKUS))
-        run = Run(world)
+        run = Run(world, morning)
         world.run = run  # type: ignore[attr-defined]
     for operation in sequence:
         run.apply(operation)
     for order_id in run.orders:
         read_order(world, order_id)  # checks every line's buckets
     check_returns(world, run.orders)
+    assert reserved(world) == {k: v for k, v in held_by_fulfilments(world).items() if v}
+
+
+collect_operations = st.lists(
+    st.one_of(
+        st.tuples(st.just("place_collect"), lines),
+        st.tuples(st.just("advance"), st.integers(0, 50), st.integers(2, 8)),
+        st.tuples(st.just("advance"), st.integers(0, 50), st.integers(2, 8)),
+        reject,
+        st.tuples(st.just("cancel_order"), st.integers(0, 50), st.booleans()),
+        st.tuples(
+            st.just("snapshot"),
+            st.sampled_from(LOCATIONS),
+            st.sampled_from(SKUS),
+            st.integers(0, 20),
+        ),
+        st.tuples(st.just("jobs"), st.integers(1, 7)),
+    ),
+    min_size=4,
+    max_size=16,
+)
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(sequence=collect_operations)
+def test_any_sequence_of_click_and_collect_operations_keeps_every_unit_in_one_bucket(
+    world: World, morning: datetime, sequence: list[tuple[Any, ...]]
+) -> None:
+    """Orders to collect at ST1 only, from its shelf or transferred from ST2 or WH1, taken all
+    the way to the customer (or not collected in time), with rejects, cancellations,
+    snapshots and the worker's jobs among them."""
+    run: Run | None = getattr(world, "run", None)
+    if run is None:
+        network(world, [(at, sku, 20) for at in LOCATIONS for sku in SKUS], BROADCAST)
+        publish(world, COLLECT)
+        settle(world, list(SKUS))
+        run = Run(world, morning)
+        world.run = run  # type: ignore[attr-defined]
+    for operation in sequence:
+        run.apply(operation)
+    for order_id in run.orders:
+        read_order(world, order_id)
     assert reserved(world) == {k: v for k, v in held_by_fulfilments(world).items() if v}

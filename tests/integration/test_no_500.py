@@ -42,6 +42,10 @@ ENDPOINTS = [
     ("POST", "/v1/returns/NOPE/receive"),
     ("POST", "/v1/fulfilments/NOPE/parcels"),
     ("POST", "/v1/pickups"),
+    ("POST", "/v1/orders/NOPE/collect"),
+    ("POST", "/v1/fulfilments/NOPE/transfer"),
+    ("POST", "/v1/fulfilments/NOPE/receive"),
+    ("PUT", "/v1/locations/ST1/collect-settings"),
 ]
 near_rows = st.fixed_dictionaries(
     {
@@ -95,5 +99,7 @@ def test_odd_path_segments_never_answer_500(world: World, text: str) -> None:
         f"/v1/channels/web/availability/{segment}",
         f"/v1/parcels/{segment}/label.pdf",
         f"/v1/pickups/{segment}/manifest.pdf",
+        f"/v1/orders/{segment}/collect-order",
+        f"/v1/locations/{segment}/collect-settings",
     ):
         check(world.client.get(path, headers=world.admin))

@@ -43,7 +43,7 @@ LEGAL = [
     (S.PACKED, T.READY, S.READY_FOR_PICKUP),
     (S.PACKED, T.CANCEL, S.CANCELLED),
     (S.SHIPPED, T.DELIVER, S.DELIVERED),
-    (S.IN_TRANSFER, T.READY, S.READY_FOR_PICKUP),
+    (S.IN_TRANSFER, T.RECEIVE, S.READY_FOR_PICKUP),
     (S.READY_FOR_PICKUP, T.COLLECT, S.COLLECTED),
     (S.READY_FOR_PICKUP, T.CANCEL, S.CANCELLED),
 ]
@@ -104,7 +104,7 @@ def test_a_packed_fulfilment_can_no_longer_be_rejected_or_withdrawn():
 
 def test_a_transferred_parcel_becomes_ready_when_it_reaches_the_pickup_store():
     status = INITIAL_STATUS
-    for action in (T.CLAIM, T.PICK, T.PACK, T.TRANSFER, T.READY, T.COLLECT):
+    for action in (T.CLAIM, T.PICK, T.PACK, T.TRANSFER, T.RECEIVE, T.COLLECT):
         status = next_status(status, action)
     assert status is S.COLLECTED
 
@@ -123,7 +123,17 @@ def test_a_shipped_fulfilment_is_still_open_until_delivered():
 
 
 def test_a_store_prepares_and_hands_over_but_does_not_deliver_or_cancel():
-    store_actions = {T.CLAIM, T.REJECT, T.PICK, T.PACK, T.SHIP, T.TRANSFER, T.READY, T.COLLECT}
+    store_actions = {
+        T.CLAIM,
+        T.REJECT,
+        T.PICK,
+        T.PACK,
+        T.SHIP,
+        T.TRANSFER,
+        T.READY,
+        T.RECEIVE,
+        T.COLLECT,
+    }
     assert {action for action in T if may_act(Actor.STORE, action)} == store_actions
 
 

@@ -14,6 +14,7 @@ from openoms.api import errors
 from openoms.api.routes import (
     carriers,
     channels,
+    collect,
     events,
     fulfilments,
     holds,
@@ -38,6 +39,7 @@ from openoms.domain.reservations import ReservationLimits
 from openoms.domain.returns import ReturnPolicy
 from openoms.services.availability import AvailabilityIndex
 from openoms.services.keys import KeyRing
+from openoms.services.mail import mailer_from
 from openoms.services.sourcing_view import SourcingView
 from openoms.services.timers import Timers
 from openoms.services.worker import start_worker_thread
@@ -91,7 +93,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         app.state.index.catch_up()
         worker = None
         if settings.run_worker:
-            timers = Timers(app.state.sourcing, decision_record)
+            timers = Timers(app.state.sourcing, decision_record, mailer_from(settings))
             worker = start_worker_thread(database, timers)
         yield
         if worker is not None:
@@ -139,6 +141,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         reservations,
         returns,
         fulfilments,
+        collect,
         parcels,
         pickups,
         carriers,

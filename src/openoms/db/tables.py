@@ -535,3 +535,79 @@ pickups = Table(
     Index(None, "location_code", "state"),
     Index(None, "carrier", "state"),
 )
+collect_settings = Table(
+    "collect_settings",
+    metadata,
+    # A pickup store's own click & collect settings; a store without a row has the defaults
+    # of domain/collect.py `CollectSettings`.
+    Column("location_code", String(CODE), ForeignKey("locations.code"), primary_key=True),
+    Column("holding_days", Integer(), nullable=False),
+    Column("express_minutes", Integer(), nullable=False),
+    Column("uncollected", String(20), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+collect_orders = Table(
+    "collect_orders",
+    metadata,
+    # One per click & collect order, written with the order: its store's queue row, the
+    # express deadline, and once the whole order is at the store the code (hashed) and how
+    # long it is kept; then who handed it over.
+    Column("order_id", String(ID), ForeignKey("orders.id"), primary_key=True),
+    Column("store", String(CODE), ForeignKey("locations.code"), nullable=False),
+    Column("method", String(20), nullable=False),
+    # preparing (not all units at the store), ready, collected, uncollected (kept too long),
+    # cancelled (nothing of the order left to collect)
+    Column("state", String(20), nullable=False),
+    Column("ready_by", UTCDateTime(), nullable=True),  # express only: the promised deadline
+    Column("late", Boolean(), nullable=False, default=False),
+    Column("ready_at", UTCDateTime(), nullable=True),
+    Column("holding_until", UTCDateTime(), nullable=True),
+    Column("code_hash", String(64), nullable=True),
+    Column("failed_tries", Integer(), nullable=False, default=0),
+    Column("collected_at", UTCDateTime(), nullable=True),
+    Column("collected_by", String(ID), nullable=True),  # the API key that handed it over
+    Column("associate", String(200), nullable=True),
+    Column("handover", String(10), nullable=True),  # code | name
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Index(None, "store", "state"),
+)
+transfers = Table(
+    "transfers",
+    metadata,
+    # A click & collect fulfilment shipped to its pickup store from another location: where
+    # from, when it should be there, and its receipt. The fulfilment moves to the pickup
+    # store when it is received (its location_code then says where the units are).
+    Column("fulfilment_id", String(ID), ForeignKey("fulfilments.id"), primary_key=True),
+    Column("order_id", String(ID), ForeignKey("orders.id"), nullable=False),
+    Column("from_location", String(CODE), ForeignKey("locations.code"), nullable=False),
+    Column("to_location", String(CODE), ForeignKey("locations.code"), nullable=False),
+    Column("shipped_at", UTCDateTime(), nullable=False),
+    Column("latest_arrival", Date(), nullable=False),
+    Column("overdue_at", UTCDateTime(), nullable=False),
+    Column("overdue", Boolean(), nullable=False, default=False),
+    Column("received_at", UTCDateTime(), nullable=True),
+    Column("received_by", String(ID), nullable=True),
+    Index(None, "to_location", "received_at"),
+)
+notifications = Table(
+    "notifications",
+    metadata,
+    # Messages to customers (the pickup code), written in the transaction that owes them and
+    # sent after it committed by the worker's relay (services/notifications.py), leased like
+    # jobs so that two workers never send one. The body is cleared once it is sent.
+    Column("id", String(ID), primary_key=True),
+    Column("order_id", String(ID), ForeignKey("orders.id"), nullable=False),
+    Column("recipient", String(320), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("body", String(4000), nullable=False),
+    Column("state", String(20), nullable=False),  # pending, sent
+    Column("attempts", Integer(), nullable=False, default=0),
+    Column("due_at", UTCDateTime(), nullable=False),
+    Column("leased_until", UTCDateTime(), nullable=True),
+    Column("lease", String(ID), nullable=True),
+    Column("last_error", String(500), nullable=True),
+    Column("sent_at", UTCDateTime(), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index(None, "state", "due_at"),
+)

@@ -105,7 +105,29 @@ def _collect(channel: str) -> dict[str, Any]:
     }
 
 
+def _express_collect(channel: str) -> dict[str, Any]:
+    """Express click & collect: the pickup store's own shelf only (an order is refused when it
+    cannot be, services/collect.py `check_express`), claimed at once: the store has the hour."""
+    return {
+        "code": f"{channel}-express-collect",
+        "name": f"{channel.title()}: express click & collect",
+        "channel": channel,
+        "delivery_method": "express_collect",
+        "price": {"amount": 0, "currency": "EUR"},
+        "rules": [
+            {
+                "name": "the pickup store's shelf",
+                "filters": {"kinds": ["store"], "max_distance_km": 0.5},
+                "objective": _OBJECTIVE,
+                "split": {"mode": "never"},
+            }
+        ],
+    }
+
+
 def demo_profiles() -> list[dict[str, Any]]:
     return [
-        profile(channel) for channel in ("web", "app") for profile in (_home, _express, _collect)
+        profile(channel)
+        for channel in ("web", "app")
+        for profile in (_home, _express, _collect, _express_collect)
     ]

@@ -7,8 +7,8 @@ entry point). `TRANSITIONS` below is the only place that says what may follow wh
 
     offered ─claim─> claimed ─pick─> picking ─pack─> packed ─ship─> shipped ─deliver─> delivered
                                                        │ │
-                                                       │ └─transfer─> in_transfer ─ready─┐
-                                                       └─ready─> ready_for_pickup <──────┘
+                                                       │ └─transfer─> in_transfer ─receive─┐
+                                                       └─ready─> ready_for_pickup <────────┘
                                                                    └─collect─> collected
     reject   (store)  offered, claimed, picking  -> rejected   units released, re-routed
     withdraw (system) offered, claimed           -> withdrawn  units released, re-routed
@@ -17,7 +17,8 @@ entry point). `TRANSITIONS` below is the only place that says what may follow wh
 Why these choices:
 - `in_transfer` (not `in_transit_to_store`): the word of DESIGN.md for stock moving between
   locations is "transfer"; a packed click & collect parcel from another location is transferred
-  to the pickup store, and the pickup store makes it `ready` when it arrives.
+  to the pickup store, and the pickup store `receive`s it when it arrives (a distinct action
+  from `ready`: a store key of the pickup store takes it, not one of the sending location).
 - `withdrawn` is apart from `rejected` and `cancelled`: the OMS took the work back (an offer
   nobody claimed after the last wave, or stock drift under a claimed fulfilment). Nobody refused
   and nobody cancelled, and reports must tell the three apart.
@@ -30,7 +31,7 @@ Why these choices:
 The stock a fulfilment stands for follows from its status (`holding`): `held` at its location
 (reserved there, still in on_hand), `consumed` (left the shelf: on_hand and reserved both went
 down), or `released` (reserved went down, the units are sellable again). `in_transfer` is
-consumed at the sending location; on arrival (`ready`) the pickup store receives the units and
+consumed at the sending location; on arrival (`receive`) the pickup store receives the units and
 holds them. Released is only ever reached from held: units are released where they are held,
 never at a shelf they already left.
 
@@ -71,6 +72,7 @@ class Transition(StrEnum):
     DELIVER = "deliver"
     TRANSFER = "transfer"
     READY = "ready"
+    RECEIVE = "receive"
     COLLECT = "collect"
     REJECT = "reject"
     WITHDRAW = "withdraw"
@@ -128,7 +130,7 @@ TRANSITIONS: Mapping[FulfilmentStatus, Mapping[Transition, FulfilmentStatus]] = 
             }
         ),
         _S.SHIPPED: MappingProxyType({_T.DELIVER: _S.DELIVERED}),
-        _S.IN_TRANSFER: MappingProxyType({_T.READY: _S.READY_FOR_PICKUP}),
+        _S.IN_TRANSFER: MappingProxyType({_T.RECEIVE: _S.READY_FOR_PICKUP}),
         _S.READY_FOR_PICKUP: MappingProxyType({_T.COLLECT: _S.COLLECTED, _T.CANCEL: _S.CANCELLED}),
         _S.DELIVERED: MappingProxyType({}),
         _S.COLLECTED: MappingProxyType({}),
@@ -145,7 +147,17 @@ PERMISSIONS: Mapping[Actor, frozenset[Transition]] = MappingProxyType(
     {
         Actor.ADMIN: frozenset(Transition),
         Actor.STORE: frozenset(
-            {_T.CLAIM, _T.REJECT, _T.PICK, _T.PACK, _T.SHIP, _T.TRANSFER, _T.READY, _T.COLLECT}
+            {
+                _T.CLAIM,
+                _T.REJECT,
+                _T.PICK,
+                _T.PACK,
+                _T.SHIP,
+                _T.TRANSFER,
+                _T.READY,
+                _T.RECEIVE,
+                _T.COLLECT,
+            }
         ),
         Actor.CARRIER: frozenset({_T.DELIVER}),
         Actor.CHANNEL: frozenset({_T.CANCEL}),

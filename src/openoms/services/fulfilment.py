@@ -69,11 +69,18 @@ PAST = {
     Transition.PACK: "packed",
     Transition.SHIP: "shipped",
     Transition.DELIVER: "delivered",
+    Transition.TRANSFER: "transferred",
+    Transition.READY: "ready_for_pickup",
+    Transition.RECEIVE: "received",
+    Transition.COLLECT: "collected",
     Transition.REJECT: "rejected",
     Transition.WITHDRAW: "withdrawn",
     Transition.CANCEL: "cancelled",
 }
 """The event of each action: `fulfilment.<past tense>`."""
+
+MOVEMENT = {FulfilmentStatus.IN_TRANSFER: "transfer_out", FulfilmentStatus.COLLECTED: "collected"}
+"""The stock movement of units leaving a shelf, by where they go (else `shipped`)."""
 
 
 class RejectReason(StrEnum):
@@ -348,6 +355,9 @@ def ship_fulfilment(
             raise InvalidInput(unknown)
 
     def add(step: _Step) -> None:
+        from openoms.services.collect import refuse_shipping  # noqa: PLC0415  (builds on this)
+
+        refuse_shipping(step)
         _add_parcels(step, parcels)
 
     return _run(db, fulfilment_id, Transition.SHIP, caller, now, before=add)
@@ -372,7 +382,9 @@ def cancel_fulfilment(
     db: Database, fulfilment_id: str, caller: Caller, *, now: datetime
 ) -> FulfilmentDetail:
     """Its units are released and cancelled on their lines; refused once they have shipped."""
-    return _run(db, fulfilment_id, Transition.CANCEL, caller, now)
+    from openoms.services.collect import settle_collect_order  # noqa: PLC0415  (builds on this)
+
+    return _run(db, fulfilment_id, Transition.CANCEL, caller, now, after=settle_collect_order)
 
 
 def reject_fulfilment(
@@ -393,7 +405,10 @@ def reject_fulfilment(
         _check_found(step, reason, found)
 
     def effect(step: _Step) -> None:
+        from openoms.services.collect import decline_express  # noqa: PLC0415  (builds on this)
+
         _reject_effect(step, reason, found or {})
+        decline_express(step, reason.value)
         _reroute(step, dict(step.released), reason.value)
 
     return _run(
@@ -504,7 +519,8 @@ def apply_transition(step: _Step) -> None:
             step.buckets[line_id] = move(step.buckets[line_id], source, target, units)
         held = Units(location, sku_of[line_id], units)
         if (was, becomes) == (Holding.HELD, Holding.CONSUMED):
-            if not repo.consume(step.conn, step.fulfilment.id, held, now=step.now):
+            kind = MOVEMENT.get(step.after, "shipped")
+            if not repo.consume(step.conn, step.fulfilment.id, held, now=step.now, kind=kind):
                 raise AssertionError(f"{location}/{held.sku} holds fewer than {units} reserved")
             step.touched.add((location, held.sku))
         elif (was, becomes) == (Holding.HELD, Holding.RELEASED):

@@ -229,6 +229,8 @@ def place_order(
         lost: list[tuple[str, SourcingResult]] = []
         for _ in range(MAX_ATTEMPTS):
             sourcing = held or _source(view, request, destination, now)
+            if request.method is DeliveryMethod.EXPRESS_COLLECT:
+                _check_express(view, request, sourcing, now)
             try:
                 return _save(db, view, request, sourcing, lost, notes=notes, now=now, record=record)
             except _RaceLost:
@@ -249,6 +251,18 @@ def place_order(
         if replay is None:
             raise
         return replay
+
+
+def _check_express(
+    view: SourcingView, request: OrderRequest, sourcing: _Sourcing, now: datetime
+) -> None:
+    """Express collect: from the pickup store's own shelf only, while it is open (else 409)."""
+    from openoms.services import collect  # noqa: PLC0415  (collect builds on this module)
+
+    plan = sourcing.plan
+    shipments = [(s.location, s.allocations) for s in plan.shipments] if plan else sourcing.held
+    ordered = {line.line_id: line.quantity for line in request.lines}
+    collect.check_express(view, request.pickup_store, shipments, ordered, now)
 
 
 def _from_hold(
@@ -505,8 +519,10 @@ def _save(
             rows = repo.OrderRows.of(
                 order, lines, placed.fulfilments, placed.allocations, decisions
             )
-        if any(placed.unallocated.values()) or any(
-            f["status"] == INITIAL_STATUS.value for f in placed.fulfilments
+        if (
+            any(placed.unallocated.values())
+            or any(f["status"] == INITIAL_STATUS.value for f in placed.fulfilments)
+            or request.method in COLLECT_METHODS
         ):
             # timers builds on this module (order views, decision records): a cycle at import.
             from openoms.services.timers import after_placement  # noqa: PLC0415
@@ -744,6 +760,10 @@ def cancel_order(
         saved = _view(after)
         repo.set_order_status(conn, order_id, saved.summary.status.value, now)
         events_repo.append(conn, _cancel_events(saved, lines, plan), stamp, now)
+        if rows.order.pickup_store is not None:
+            from openoms.services import collect  # noqa: PLC0415  (collect builds on this module)
+
+            collect.after_cancellation(conn, order_id, stamp, now)
         uow.commit()
     return get_order(db, order_id)
 

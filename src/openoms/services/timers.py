@@ -18,6 +18,8 @@ Jobs:
 - `pickup_booking` (a fulfilment whose parcels were labelled): its carrier's parcels waiting at
   its location booked for the carrier's next collection, half an hour before it
   (services/pickups.py; a failed insert, another booking meanwhile, runs again and joins it).
+- `express_late`, `transfer_overdue`, `collect_order_uncollected`: click & collect's deadlines
+  (services/collect_timers.py).
 
 `after_placement` opens the first offer wave of a placed order's broadcast fulfilments and sets
 its backorder timer, in the order's own write transaction (services/ordering.py `_save`).
@@ -44,7 +46,10 @@ from openoms.db.uow import Database
 from openoms.domain.fulfilments import Actor, FulfilmentStatus, Transition
 from openoms.domain.profiles import OfferMode
 from openoms.errors import NotFound
+from openoms.services.collect import after_placement as collect_placed
+from openoms.services.collect_timers import collect_jobs
 from openoms.services.fulfilment import Caller, apply_transition, begin_step
+from openoms.services.mail import Mailer
 from openoms.services.offers import (
     OFFER_TIMEOUT,
     ClaimDoesNotFit,
@@ -55,7 +60,7 @@ from openoms.services.offers import (
     open_wave,
 )
 from openoms.services.order_change import OrderChange, change_fields, finish_change, open_change
-from openoms.services.ordering import DecisionRecorder
+from openoms.services.ordering import COLLECT_METHODS, DecisionRecorder
 from openoms.services.parcels import PICKUP_BOOKING
 from openoms.services.pickups import book_due_pickup
 from openoms.services.rerouting import (
@@ -83,6 +88,8 @@ class Timers:
 
     view: SourcingView
     record: DecisionRecorder
+    mailer: Mailer | None = None
+    """Sends what customers are owed (services/notifications.py); None: nothing is sent."""
 
 
 Handler = Callable[[Connection, Timers, str, datetime], None]
@@ -173,6 +180,7 @@ HANDLERS: Mapping[str, Handler] = {
     BACKORDER_RETRY: backorder_retry,
     RESERVATION_EXPIRY: reservation_expiry,
     PICKUP_BOOKING: pickup_booking,
+    **collect_jobs(),
 }
 
 
@@ -216,10 +224,16 @@ def after_placement(
     conn: Connection, view: SourcingView, order_id: str, stamp: int, now: datetime
 ) -> None:
     """In the transaction that places an order, after its reserves: its broadcast fulfilments
-    offered to their first wave, and its backorder timer set (`stamp`: the transaction's)."""
+    offered to their first wave, its backorder timer set, a click & collect
+    order's collect order row (`stamp`: the transaction's)."""
     rows = orders_repo.load(conn, order_id, for_update=True)
     if rows is None:
         raise NotFound("order", order_id)
+    if rows.order.delivery_method in COLLECT_METHODS:
+        collect_placed(conn, order_id, now)
+        offered = any(f.status == FulfilmentStatus.OFFERED for f in rows.fulfilments)
+        if not offered and not any(line.unallocated for line in rows.lines):
+            return  # claimed at once, nothing waiting: no wave, no timer, the order unchanged
     change = OrderChange(**change_fields(conn, rows, now, stamp))
     closed = closed_locations(conn, view, now)
     for row in change.rows.fulfilments:

@@ -1,6 +1,7 @@
-"""The worker loop: `run_due` every second until stopped. `oms worker` runs it in the
-foreground; `oms serve` runs it in a thread of the API process (`OMS_RUN_WORKER`), the embedded
-setup. Several workers over one PostgreSQL share the jobs safely (services/timers.py)."""
+"""The worker loop: `run_due` (and the mail relay, when a mailer is set) every second until
+stopped. `oms worker` runs it in the foreground; `oms serve` runs it in a thread of the API
+process (`OMS_RUN_WORKER`), the embedded setup. Several workers over one PostgreSQL share the
+jobs safely (services/timers.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from openoms.db.uow import Database
+from openoms.services.notifications import send_due
 from openoms.services.timers import Timers, run_due
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,8 @@ def run_worker(
     while not stop.is_set():
         try:
             ran = run_due(db, timers, clock())
+            if timers.mailer is not None:
+                ran += send_due(db, timers.mailer, clock())
         except Exception:  # a database gone for a moment: try again at the next poll
             log.exception("worker: running due jobs failed")
             ran = 0

@@ -1,8 +1,9 @@
 """/v1/fulfilments: a location's queue, and every transition of a fulfilment as an action.
 
 Any key may call an action; the service admits the roles the state machine names for it
-(`may_act`: a store claims, picks, packs, ships and rejects; a channel cancels; a carrier
-delivers) and a store key acts on its own location's fulfilments only (another's is not found).
+(`may_act`: a store claims, picks, packs, ships, rejects, and for click & collect readies,
+transfers and receives; a channel cancels; a carrier delivers) and a store key acts on its own
+location's fulfilments only (another's is not found; a transfer is received by its pickup store).
 An action the fulfilment's status does not allow answers 409 `illegal_transition`, naming what
 is allowed, and changes nothing.
 """
@@ -16,6 +17,7 @@ from fastapi import APIRouter, Depends, Query
 from openoms.api.auth import allow
 from openoms.api.deps import CodePath, CursorQuery, DatabaseDep, LimitQuery, NowDep, SourcingViewDep
 from openoms.api.routes.orders import decision_record
+from openoms.api.schemas.collect import ReceiveRequest, TransferRequest
 from openoms.api.schemas.common import Page
 from openoms.api.schemas.fulfilments import (
     FulfilmentOut,
@@ -24,7 +26,7 @@ from openoms.api.schemas.fulfilments import (
     ShipRequest,
 )
 from openoms.domain.fulfilments import Actor, FulfilmentStatus
-from openoms.services import drift
+from openoms.services import collect, drift
 from openoms.services import fulfilment as service
 from openoms.services.keys import Principal, Role
 
@@ -172,4 +174,53 @@ def reject(
 def cancel(fulfilment_id: CodePath, caller: Anyone, db: DatabaseDep, now: NowDep) -> FulfilmentOut:
     """Its units are released and cancelled on their lines; refused (409) once shipped."""
     detail = service.cancel_fulfilment(db, fulfilment_id, caller_of(caller), now=now)
+    return FulfilmentOut.of_detail(detail)
+
+
+@router.post("/{fulfilment_id}/ready")
+def ready(fulfilment_id: CodePath, caller: Anyone, db: DatabaseDep, now: NowDep) -> FulfilmentOut:
+    """Click & collect from the pickup store's own shelf: packed, it waits for the customer.
+    Elsewhere than the pickup store: 409 `not_at_pickup_store` (transfer it instead)."""
+    detail = collect.ready_fulfilment(db, fulfilment_id, caller_of(caller), now=now)
+    return FulfilmentOut.of_detail(detail)
+
+
+@router.post("/{fulfilment_id}/transfer")
+def transfer(
+    fulfilment_id: CodePath,
+    body: TransferRequest,
+    *,
+    caller: Anyone,
+    db: DatabaseDep,
+    view: SourcingViewDep,
+    now: NowDep,
+) -> FulfilmentOut:
+    """Click & collect from another location: the parcels leave for the pickup store (the
+    units leave this location's stock); the transfer is flagged overdue if not received a
+    day after the carrier's latest arrival day."""
+    detail = collect.transfer_fulfilment(
+        db, view, fulfilment_id, caller_of(caller), parcels=body.to_parcels(), now=now
+    )
+    return FulfilmentOut.of_detail(detail)
+
+
+@router.post("/{fulfilment_id}/receive")
+def receive(
+    fulfilment_id: CodePath,
+    *,
+    caller: Anyone,
+    db: DatabaseDep,
+    now: NowDep,
+    body: ReceiveRequest | None = None,
+) -> FulfilmentOut:
+    """The pickup store receives a transfer (only a key of that store): its units go on the
+    store's shelf, held for the order; the order is ready for pickup once all of it is there."""
+    detail = collect.receive_fulfilment(
+        db,
+        fulfilment_id,
+        caller_of(caller),
+        key_id=caller.key_id,
+        tracking_number=body.tracking_number if body else None,
+        now=now,
+    )
     return FulfilmentOut.of_detail(detail)

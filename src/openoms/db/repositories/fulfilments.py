@@ -74,9 +74,12 @@ def _movement(
     )
 
 
-def consume(conn: Connection, fulfilment_id: str, held: Units, *, now: datetime) -> bool:
+def consume(
+    conn: Connection, fulfilment_id: str, held: Units, *, now: datetime, kind: str = "shipped"
+) -> bool:
     """Units held for the fulfilment leave the shelf: on_hand and reserved both go down, and a
-    `shipped` movement is recorded. False (no write) if the position does not hold them."""
+    movement of `kind` (shipped, transferred, collected) is recorded. False (no write) if the
+    position does not hold them."""
     location, sku, units = held
     result = conn.execute(
         update(stock_positions)
@@ -94,7 +97,7 @@ def consume(conn: Connection, fulfilment_id: str, held: Units, *, now: datetime)
     )
     if result.rowcount != 1:
         return False
-    _movement(conn, "shipped", fulfilment_id, held, now=now)
+    _movement(conn, kind, fulfilment_id, held, now=now)
     return True
 
 
