@@ -33,7 +33,6 @@ from openoms.domain.network import EARTH_RADIUS_KM, GeoPoint, Location
 from openoms.domain.profiles import (
     CriteriaRegistry,
     DeliveryMethod,
-    Exclusion,
     LocationFacts,
     Profile,
     ProfileRule,
@@ -49,6 +48,16 @@ from openoms.services.availability import AvailabilityIndex
 
 MAX_CACHED_SKUS = 200_000
 KM_PER_DEGREE_OF_LATITUDE = math.radians(EARTH_RADIUS_KM)
+
+
+@dataclass(frozen=True, slots=True)
+class ExcludedLocation:
+    """A location a rule left out: `reason` is a filter (`FilterReason`) or the optimizer's."""
+
+    location: str
+    rule: str
+    reason: str
+    detail: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +98,7 @@ class SourcingView:
         self._histories: dict[tuple[str, DeliveryMethod], tuple[ProfileHistory, ...]] = {}
         self._origins: dict[tuple[ServiceLevel, datetime], ShippingOrigins] = {}
         self._admitted: dict[int, _Admitted] = {}
-        self._turned_away: dict[int, tuple[ProfileRule, tuple[Exclusion, ...]]] = {}
+        self._turned_away: dict[int, tuple[ProfileRule, tuple[ExcludedLocation, ...]]] = {}
 
     def refresh(self) -> None:
         """Catch up with the database; drop the cache if the configuration changed."""
@@ -180,7 +189,7 @@ class SourcingView:
         end = bisect_right(found.latitudes, near.latitude + band)
         return found.by_latitude[start:end]
 
-    def turned_away(self, rule: ProfileRule, now: datetime) -> tuple[Exclusion, ...]:
+    def turned_away(self, rule: ProfileRule, now: datetime) -> tuple[ExcludedLocation, ...]:
         """Why the rule's filters on the location alone leave out each location `admitted`
         does not let through, by location code: the same for every basket until the network
         changes. `now`: a moment the rule is active at (outside its calendar a rule leaves
@@ -197,7 +206,10 @@ class SourcingView:
         anywhere = Destination(GeoPoint(0.0, 0.0), "FR")
         screening = screen_locations(rule, anywhere, (), others, now, criteria=self.criteria)
         assert not screening.candidates, "a location admits_location refused was admitted"
-        excluded = screening.excluded
+        excluded = tuple(
+            ExcludedLocation(e.location, e.rule, e.reason.value, e.detail)
+            for e in screening.excluded
+        )
         with self._lock:
             self._turned_away[id(rule)] = (rule, excluded)
         return excluded
