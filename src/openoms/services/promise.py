@@ -31,7 +31,6 @@ from openoms.domain.network import (
     GeoPoint,
     Location,
     great_circle_km,
-    nearest_locations,
 )
 from openoms.domain.pricing import PriceList, demo_price_list
 from openoms.domain.profiles import DeliveryMethod
@@ -433,13 +432,7 @@ def _pickup_stores(setting: _Setting, asked: str | None, nearest: int) -> list[L
             message = f"{asked} does not offer click & collect"
             raise InvalidInput([FieldError("pickup_store", message, "not_a_pickup_store")])
         return [store]
-    point = setting.destination.point
-    stores = [
-        location
-        for location in locations.values()
-        if location.active and Capability.CLICK_COLLECT in location.capabilities
-    ]
-    return nearest_locations(stores, point, nearest)
+    return setting.view.pickup_stores(setting.destination.point, nearest)
 
 
 def _quote(

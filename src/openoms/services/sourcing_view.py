@@ -29,7 +29,7 @@ from openoms.db.repositories import skus as skus_repo
 from openoms.db.uow import Database
 from openoms.domain.carriers import CarrierService, ServiceLevel, demo_carrier_services
 from openoms.domain.catalog import Sku
-from openoms.domain.network import EARTH_RADIUS_KM, GeoPoint, Location
+from openoms.domain.network import EARTH_RADIUS_KM, ByLatitude, Capability, GeoPoint, Location
 from openoms.domain.profiles import (
     CriteriaRegistry,
     DeliveryMethod,
@@ -99,6 +99,7 @@ class SourcingView:
         self._origins: dict[tuple[ServiceLevel, datetime], ShippingOrigins] = {}
         self._admitted: dict[int, _Admitted] = {}
         self._turned_away: dict[int, tuple[ProfileRule, tuple[ExcludedLocation, ...]]] = {}
+        self._pickup: ByLatitude | None = None
 
     def refresh(self) -> None:
         """Catch up with the database; drop the cache if the configuration changed."""
@@ -112,6 +113,7 @@ class SourcingView:
                 self._origins = {}
                 self._admitted = {}
                 self._turned_away = {}
+                self._pickup = None
 
     @property
     def locations(self) -> tuple[Location, ...]:
@@ -213,6 +215,19 @@ class SourcingView:
         with self._lock:
             self._turned_away[id(rule)] = (rule, excluded)
         return excluded
+
+    def pickup_stores(self, near: GeoPoint, count: int) -> list[Location]:
+        """The `count` active click & collect stores nearest to `near` (ties to the code)."""
+        found = self._pickup
+        if found is None:
+            found = ByLatitude(
+                at
+                for at in self.locations
+                if at.active and Capability.CLICK_COLLECT in at.capabilities
+            )
+            with self._lock:
+                self._pickup = found
+        return found.nearest(near, count)
 
     def origins(self, level: ServiceLevel, now: datetime) -> ShippingOrigins:
         """Ready and leaving times of every location for `level`, shared within `now`'s minute."""
