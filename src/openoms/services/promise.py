@@ -326,10 +326,11 @@ def _home_option(setting: _Setting, method: DeliveryMethod) -> DeliveryOption | 
     plan = result.plan
     assert plan is not None
     quotes = [_quote(setting, method, shipment) for shipment in plan.shipments]
+    charge = _price(setting, method)
     return DeliveryOption(
         method=method,
-        price=_price(setting, method).amount,
-        currency=_price(setting, method).currency,
+        price=charge.amount,
+        currency=charge.currency,
         window=_window(quotes),
         ready_at=None,
         carbon_g=plan.breakdown.carbon_g,
@@ -350,10 +351,11 @@ def _click_collect(setting: _Setting, store: Location) -> DeliveryOption | Unava
     plan = result.plan
     assert plan is not None
     transfers = [s for s in plan.shipments if s.location != store.code]
+    charge = _price(setting, method)
     return DeliveryOption(
         method=method,
-        price=_price(setting, method).amount,
-        currency=_price(setting, method).currency,
+        price=charge.amount,
+        currency=charge.currency,
         window=_window([_quote(setting, method, s, store) for s in transfers])
         if transfers
         else None,
@@ -386,10 +388,11 @@ def _express_collect(setting: _Setting, store: Location) -> DeliveryOption | Una
         Allocation(line.line_id, store.code, line.quantity) for line in setting.basket.lines
     )
     shipment = Shipment(store.code, allocations, Breakdown(0, 0, 0, 0), 0)
+    charge = _price(setting, method)
     return DeliveryOption(
         method=method,
-        price=_price(setting, method).amount,
-        currency=_price(setting, method).currency,
+        price=charge.amount,
+        currency=charge.currency,
         window=None,
         ready_at=ready_time(store, setting.now),
         carbon_g=0,

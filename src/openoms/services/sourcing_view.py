@@ -91,6 +91,9 @@ class SourcingView:
         self.criteria = criteria if criteria is not None else CriteriaRegistry()
         self.index = index if index is not None else AvailabilityIndex(db)
         self.services = tuple(services if services is not None else demo_carrier_services())
+        self._of_level = {
+            level: tuple(s for s in self.services if s.level == level) for level in ServiceLevel
+        }
         self._lock = threading.Lock()
         self._version = -1
         self._by_code: dict[str, Location] = {}
@@ -245,7 +248,7 @@ class SourcingView:
         return found
 
     def of_level(self, level: ServiceLevel) -> tuple[CarrierService, ...]:
-        return tuple(s for s in self.services if s.level == level)
+        return self._of_level[level]
 
 
 def weights(skus: Mapping[str, Sku]) -> dict[str, int]:
