@@ -81,15 +81,24 @@ class AvailabilityIndex:
         did (its snapshot is later still) has seen every change committed before it, so a
         caller that finds one done when it gets the lock reads nothing more."""
         asked = time.monotonic()
-        if not self._stale and asked - self._caught_up_at < self._max_staleness:
+        if not self._due(asked):
             return
         with self._lock:
-            if self._caught_up_at > asked:
+            if self._caught_up_at > asked or not self._due(asked):
                 return
             started = time.monotonic()
             self._stale = False
             self._read_changes()
             self._caught_up_at = started
+
+    def due(self) -> bool:
+        """Whether a read now would catch up first (a database round trip): not if this
+        process wrote nothing since the last catch-up, within `max_staleness` of it. An
+        event-loop caller can then catch up in a thread instead of stalling the loop."""
+        return self._due(time.monotonic())
+
+    def _due(self, at: float) -> bool:
+        return self._stale or at - self._caught_up_at >= self._max_staleness
 
     def _read_changes(self) -> None:
         """One read transaction, taken after `catch_up` noted when it started."""
