@@ -102,7 +102,7 @@ class SourcingView:
         self._origins: dict[tuple[ServiceLevel, datetime], ShippingOrigins] = {}
         self._admitted: dict[int, _Admitted] = {}
         self._turned_away: dict[int, tuple[ProfileRule, tuple[ExcludedLocation, ...]]] = {}
-        self._pickup: ByLatitude | None = None
+        self._pickup: tuple[tuple[Location, ...], ByLatitude] | None = None
 
     def refresh(self) -> None:
         """Catch up with the database; drop the cache if the configuration changed."""
@@ -220,17 +220,20 @@ class SourcingView:
         return excluded
 
     def pickup_stores(self, near: GeoPoint, count: int) -> list[Location]:
-        """The `count` active click & collect stores nearest to `near` (ties to the code)."""
+        """The `count` active click & collect stores nearest to `near` (ties to the code).
+
+        Kept with the network they were found in: a thread that read the network just before
+        a refresh cannot leave its stores for the new network."""
+        network = self.locations
         found = self._pickup
-        if found is None:
-            found = ByLatitude(
-                at
-                for at in self.locations
-                if at.active and Capability.CLICK_COLLECT in at.capabilities
+        if found is None or found[0] is not network:
+            stores = ByLatitude(
+                at for at in network if at.active and Capability.CLICK_COLLECT in at.capabilities
             )
+            found = (network, stores)
             with self._lock:
                 self._pickup = found
-        return found.nearest(near, count)
+        return found[1].nearest(near, count)
 
     def origins(self, level: ServiceLevel, now: datetime) -> ShippingOrigins:
         """Ready and leaving times of every location for `level`, shared within `now`'s minute."""
