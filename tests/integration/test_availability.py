@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import datetime, timedelta
+from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from openoms.api.app import create_app
 from openoms.config import Settings
@@ -211,3 +214,30 @@ def test_a_write_through_the_api_shows_at_once_even_with_a_staleness_window(
             assert client.post("/v1/stock/snapshots", json=body, headers=world.admin).is_success
             read = client.get("/v1/channels/web/availability/A", headers=world.channel)
             assert read.json()["quantity"] == units
+
+
+def test_callers_queued_behind_a_catch_up_share_the_next_and_see_every_earlier_write(
+    world: World,
+) -> None:
+    index = AvailabilityIndex(world.db)
+    index.catch_up()
+    put_stock(world, [("WH1", "A", 3)])
+    watermarks: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "feed_clock WHERE name" in statement:
+            watermarks.append(statement)
+
+    event.listen(world.db.engine, "before_cursor_execute", count)
+    try:
+        callers = [threading.Thread(target=index.catch_up) for _ in range(4)]
+        with index._lock:  # a catch-up under way: every caller asks, then waits for it
+            for caller in callers:
+                caller.start()
+            time.sleep(0.5)
+        for caller in callers:
+            caller.join()
+    finally:
+        event.remove(world.db.engine, "before_cursor_execute", count)
+    assert len(watermarks) == 1
+    assert index.availability("web", "A").quantity == 3

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from openoms.domain.network import GeoPoint, great_circle_km, nearest_locations
+from openoms.domain.network import ByLatitude, GeoPoint, great_circle_km, nearest_locations
 from tests.conftest import location
 
 points = st.builds(
@@ -28,3 +28,18 @@ def test_equally_near_locations_go_to_the_code_that_sorts_first() -> None:
     here = GeoPoint(45.0, 5.0)
     twins = [location(code, point=GeoPoint(45.1, 5.0)) for code in ("B", "A", "C")]
     assert [at.code for at in nearest_locations(twins, here, 2)] == ["A", "B"]
+
+
+@given(
+    st.lists(points, min_size=0, max_size=40),
+    st.lists(points, min_size=1, max_size=5),
+    st.integers(min_value=1, max_value=6),
+)
+def test_one_latitude_index_answers_for_every_point_as_sorting_every_distance(
+    spots: list[GeoPoint], heres: list[GeoPoint], count: int
+) -> None:
+    places = [location(f"L{i:02d}", point=spot) for i, spot in enumerate(spots)]
+    index = ByLatitude(places)
+    for here in heres:
+        by_distance = sorted(places, key=lambda at: (great_circle_km(at.point, here), at.code))
+        assert index.nearest(here, count) == by_distance[:count]

@@ -7,6 +7,7 @@ dated exceptions close a location for a whole day (or give it other hours that d
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, time
@@ -100,21 +101,40 @@ def latitude_gap_km(a: GeoPoint, b: GeoPoint) -> float:
 
 
 def nearest_locations(locations: Iterable[Location], point: GeoPoint, count: int) -> list[Location]:
-    """The `count` locations nearest to `point` (ties to the code that sorts first), measuring
-    the great circle only for those whose latitude alone does not already put them too far."""
-    by_gap = sorted(((latitude_gap_km(at.point, point), at) for at in locations), key=_gap)
-    found: list[tuple[float, str, Location]] = []
-    for gap, location in by_gap:
-        if len(found) >= count and gap > found[-1][0]:
-            break
-        found.append((great_circle_km(location.point, point), location.code, location))
-        found.sort(key=lambda entry: entry[:2])
-        del found[count:]
-    return [location for _, _, location in found]
+    """The `count` locations nearest to `point` (ties to the code that sorts first)."""
+    return ByLatitude(locations).nearest(point, count)
 
 
-def _gap(entry: tuple[float, Location]) -> float:
-    return entry[0]
+class ByLatitude:
+    """Locations sorted by latitude, to find the nearest to a point again and again (the
+    promise's pickup stores): the great circle is measured only for those whose latitude alone
+    does not already put them too far, walking out from the point's latitude both ways."""
+
+    def __init__(self, locations: Iterable[Location]) -> None:
+        self.locations = tuple(sorted(locations, key=lambda at: (at.point.latitude, at.code)))
+        self.latitudes = tuple(at.point.latitude for at in self.locations)
+
+    def nearest(self, point: GeoPoint, count: int) -> list[Location]:
+        """The `count` nearest to `point`, by distance, then code."""
+        ordered, found = self.locations, list[tuple[float, str, Location]]()
+        above = bisect_left(self.latitudes, point.latitude)
+        below = above - 1
+        while below >= 0 or above < len(ordered):
+            # The nearer latitude of the two next ones: gaps only grow from here on.
+            down = latitude_gap_km(ordered[below].point, point) if below >= 0 else math.inf
+            up = latitude_gap_km(ordered[above].point, point) if above < len(ordered) else math.inf
+            if down <= up:
+                gap, location = down, ordered[below]
+                below -= 1
+            else:
+                gap, location = up, ordered[above]
+                above += 1
+            if len(found) >= count and gap > found[-1][0]:
+                break
+            found.append((great_circle_km(location.point, point), location.code, location))
+            found.sort(key=lambda entry: entry[:2])
+            del found[count:]
+        return [location for _, _, location in found]
 
 
 @dataclass(frozen=True, slots=True)

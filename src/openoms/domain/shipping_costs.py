@@ -105,10 +105,10 @@ class _Route:
 
     def breakdown(self, contents_g: int) -> Breakdown:
         if contents_g <= 0:
-            return Breakdown(cost=0, days=0, carbon_g=0, parcels=0)
+            return Breakdown(0, 0, 0, 0)
         if contents_g <= self.contents_capacity_g:  # one parcel: the usual case, made quick
             cost, days, carbon = self.parcel(contents_g)
-            return Breakdown(cost=cost, days=days, carbon_g=round(carbon), parcels=1)
+            return Breakdown(cost, days, round(carbon), 1)
         parcels = -(-contents_g // self.contents_capacity_g)
         last = self.parcel(contents_g - (parcels - 1) * self.contents_capacity_g)
         cost, days, carbon = last.cost, last.days, last.carbon_g
@@ -117,7 +117,7 @@ class _Route:
             cost += full.cost * (parcels - 1)
             days = max(days, full.days)
             carbon += full.carbon_g * (parcels - 1)
-        return Breakdown(cost=cost, days=days, carbon_g=round(carbon), parcels=parcels)
+        return Breakdown(cost, days, round(carbon), parcels)
 
 
 @dataclass(frozen=True, slots=True)

@@ -75,12 +75,34 @@ class AvailabilityIndex:
 
     def catch_up(self) -> None:
         """Bring the index up to every change committed before this call (or at most
-        `max_staleness` ago)."""
-        if not self._stale and time.monotonic() - self._caught_up_at < self._max_staleness:
+        `max_staleness` ago).
+
+        Callers that queue for the lock share catch-ups: one that started after this call
+        did (its snapshot is later still) has seen every change committed before it, so a
+        caller that finds one done when it gets the lock reads nothing more."""
+        asked = time.monotonic()
+        if not self._due(asked):
             return
-        with self._lock, self._db.read() as conn:
+        with self._lock:
+            if self._caught_up_at > asked or not self._due(asked):
+                return
+            started = time.monotonic()
             self._stale = False
-            self._caught_up_at = time.monotonic()
+            self._read_changes()
+            self._caught_up_at = started
+
+    def due(self) -> bool:
+        """Whether a read now would catch up first (a database round trip): not if this
+        process wrote nothing since the last catch-up, within `max_staleness` of it. An
+        event-loop caller can then catch up in a thread instead of stalling the loop."""
+        return self._due(time.monotonic())
+
+    def _due(self, at: float) -> bool:
+        return self._stale or at - self._caught_up_at >= self._max_staleness
+
+    def _read_changes(self) -> None:
+        """One read transaction, taken after `catch_up` noted when it started."""
+        with self._db.read() as conn:
             mark = changes.watermark(conn)
             if mark.config_version != self._config_version:
                 self._read_config(conn)

@@ -64,13 +64,12 @@ from openoms.domain.sourcing import Allocation, Plan
 from openoms.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from openoms.services.sourcing import (
     BasketStock,
-    ExcludedLocation,
     RequestedLine,
     SourcingResult,
     plan_basket,
     read_basket,
 )
-from openoms.services.sourcing_view import SourcingView
+from openoms.services.sourcing_view import ExcludedLocation, SourcingView
 
 MAX_ATTEMPTS = 3
 COLLECT_METHODS = frozenset({DeliveryMethod.CLICK_COLLECT, DeliveryMethod.EXPRESS_COLLECT})

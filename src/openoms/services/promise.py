@@ -31,7 +31,6 @@ from openoms.domain.network import (
     GeoPoint,
     Location,
     great_circle_km,
-    nearest_locations,
 )
 from openoms.domain.pricing import PriceList, demo_price_list
 from openoms.domain.profiles import DeliveryMethod
@@ -327,10 +326,11 @@ def _home_option(setting: _Setting, method: DeliveryMethod) -> DeliveryOption | 
     plan = result.plan
     assert plan is not None
     quotes = [_quote(setting, method, shipment) for shipment in plan.shipments]
+    charge = _price(setting, method)
     return DeliveryOption(
         method=method,
-        price=_price(setting, method).amount,
-        currency=_price(setting, method).currency,
+        price=charge.amount,
+        currency=charge.currency,
         window=_window(quotes),
         ready_at=None,
         carbon_g=plan.breakdown.carbon_g,
@@ -351,10 +351,11 @@ def _click_collect(setting: _Setting, store: Location) -> DeliveryOption | Unava
     plan = result.plan
     assert plan is not None
     transfers = [s for s in plan.shipments if s.location != store.code]
+    charge = _price(setting, method)
     return DeliveryOption(
         method=method,
-        price=_price(setting, method).amount,
-        currency=_price(setting, method).currency,
+        price=charge.amount,
+        currency=charge.currency,
         window=_window([_quote(setting, method, s, store) for s in transfers])
         if transfers
         else None,
@@ -387,10 +388,11 @@ def _express_collect(setting: _Setting, store: Location) -> DeliveryOption | Una
         Allocation(line.line_id, store.code, line.quantity) for line in setting.basket.lines
     )
     shipment = Shipment(store.code, allocations, Breakdown(0, 0, 0, 0), 0)
+    charge = _price(setting, method)
     return DeliveryOption(
         method=method,
-        price=_price(setting, method).amount,
-        currency=_price(setting, method).currency,
+        price=charge.amount,
+        currency=charge.currency,
         window=None,
         ready_at=ready_time(store, setting.now),
         carbon_g=0,
@@ -433,13 +435,7 @@ def _pickup_stores(setting: _Setting, asked: str | None, nearest: int) -> list[L
             message = f"{asked} does not offer click & collect"
             raise InvalidInput([FieldError("pickup_store", message, "not_a_pickup_store")])
         return [store]
-    point = setting.destination.point
-    stores = [
-        location
-        for location in locations.values()
-        if location.active and Capability.CLICK_COLLECT in location.capabilities
-    ]
-    return nearest_locations(stores, point, nearest)
+    return setting.view.pickup_stores(setting.destination.point, nearest)
 
 
 def _quote(

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from heapq import merge
 
 from openoms.domain.carriers import CarrierService, ServiceLevel
 from openoms.domain.catalog import Sku
@@ -21,7 +20,6 @@ from openoms.domain.profiles import (
     CriteriaRegistry,
     CriterionError,
     DeliveryMethod,
-    Exclusion,
     FilterReason,
     LocationFacts,
     Profile,
@@ -47,7 +45,7 @@ from openoms.domain.sourcing import (
     score,
 )
 from openoms.errors import Conflict, FieldError, InvalidInput
-from openoms.services.sourcing_view import SourcingView, weights
+from openoms.services.sourcing_view import ExcludedLocation, SourcingView, weights
 
 LEVELS: Mapping[DeliveryMethod, ServiceLevel] = {DeliveryMethod.HOME_EXPRESS: ServiceLevel.EXPRESS}
 """The carrier level each method ships with; every other method ships standard."""
@@ -87,16 +85,6 @@ def read_basket(
     view.refresh()
     skus = view.skus([line.sku for line in lines])
     return BasketStock(skus, view.atp(skus, now))
-
-
-@dataclass(frozen=True, slots=True)
-class ExcludedLocation:
-    """A location a rule left out: `reason` is a filter (`FilterReason`) or the optimizer's."""
-
-    location: str
-    rule: str
-    reason: str
-    detail: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,7 +333,7 @@ def _check_line_ids(lines: Sequence[RequestedLine]) -> None:
 
 def _facts(
     context: _Context, rule: ProfileRule, active: bool
-) -> tuple[list[LocationFacts], tuple[Exclusion, ...]]:
+) -> tuple[list[LocationFacts], tuple[ExcludedLocation, ...]]:
     """What the rule screens, and the locations it leaves out without screening them.
 
     The filters on the location alone (kind, capability, tags, active) give the same verdict
@@ -356,7 +344,7 @@ def _facts(
     some of the basket. A rule outside its calendar (`score_plan` may be asked to weigh one)
     screens every location: each is left out for that."""
     stock, point = context.stock, context.destination.point
-    turned_away: tuple[Exclusion, ...] = ()
+    turned_away: tuple[ExcludedLocation, ...] = ()
     if not active:
         locations: Sequence[Location] = context.view.locations
     elif context.explain:
@@ -428,10 +416,11 @@ def _trial(context: _Context, rule: ProfileRule, *, active: bool = True) -> _Tri
         )
     except (CriterionError, NotMonotone) as error:
         raise Conflict(f"rule {rule.name!r} cannot be applied: {error}") from error
-    excluded = [
-        ExcludedLocation(e.location, e.rule, e.reason.value, e.detail)
-        for e in merge(turned_away, screening.excluded, key=_by_location)
+    screened = [
+        ExcludedLocation(e.location, e.rule, e.reason.value, e.detail) for e in screening.excluded
     ]
+    # Both by location code, and disjoint: sorting their concatenation merges the two runs.
+    excluded = sorted([*turned_away, *screened], key=_by_location)
     candidates: list[Candidate] = []
     for candidate in screening.candidates:
         refusal = base.refusal(candidate.location)
@@ -448,7 +437,7 @@ def _trial(context: _Context, rule: ProfileRule, *, active: bool = True) -> _Tri
     return _Trial(rule, tuple(candidates), screening.cost_model(base), tuple(excluded))
 
 
-def _by_location(exclusion: Exclusion) -> str:
+def _by_location(exclusion: ExcludedLocation) -> str:
     return exclusion.location
 
 

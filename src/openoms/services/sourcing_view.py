@@ -29,11 +29,10 @@ from openoms.db.repositories import skus as skus_repo
 from openoms.db.uow import Database
 from openoms.domain.carriers import CarrierService, ServiceLevel, demo_carrier_services
 from openoms.domain.catalog import Sku
-from openoms.domain.network import EARTH_RADIUS_KM, GeoPoint, Location
+from openoms.domain.network import EARTH_RADIUS_KM, ByLatitude, Capability, GeoPoint, Location
 from openoms.domain.profiles import (
     CriteriaRegistry,
     DeliveryMethod,
-    Exclusion,
     LocationFacts,
     Profile,
     ProfileRule,
@@ -49,6 +48,16 @@ from openoms.services.availability import AvailabilityIndex
 
 MAX_CACHED_SKUS = 200_000
 KM_PER_DEGREE_OF_LATITUDE = math.radians(EARTH_RADIUS_KM)
+
+
+@dataclass(frozen=True, slots=True)
+class ExcludedLocation:
+    """A location a rule left out: `reason` is a filter (`FilterReason`) or the optimizer's."""
+
+    location: str
+    rule: str
+    reason: str
+    detail: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +91,9 @@ class SourcingView:
         self.criteria = criteria if criteria is not None else CriteriaRegistry()
         self.index = index if index is not None else AvailabilityIndex(db)
         self.services = tuple(services if services is not None else demo_carrier_services())
+        self._of_level = {
+            level: tuple(s for s in self.services if s.level == level) for level in ServiceLevel
+        }
         self._lock = threading.Lock()
         self._version = -1
         self._by_code: dict[str, Location] = {}
@@ -89,7 +101,8 @@ class SourcingView:
         self._histories: dict[tuple[str, DeliveryMethod], tuple[ProfileHistory, ...]] = {}
         self._origins: dict[tuple[ServiceLevel, datetime], ShippingOrigins] = {}
         self._admitted: dict[int, _Admitted] = {}
-        self._turned_away: dict[int, tuple[ProfileRule, tuple[Exclusion, ...]]] = {}
+        self._turned_away: dict[int, tuple[ProfileRule, tuple[ExcludedLocation, ...]]] = {}
+        self._pickup: tuple[tuple[Location, ...], ByLatitude] | None = None
 
     def refresh(self) -> None:
         """Catch up with the database; drop the cache if the configuration changed."""
@@ -103,6 +116,7 @@ class SourcingView:
                 self._origins = {}
                 self._admitted = {}
                 self._turned_away = {}
+                self._pickup = None
 
     @property
     def locations(self) -> tuple[Location, ...]:
@@ -180,7 +194,7 @@ class SourcingView:
         end = bisect_right(found.latitudes, near.latitude + band)
         return found.by_latitude[start:end]
 
-    def turned_away(self, rule: ProfileRule, now: datetime) -> tuple[Exclusion, ...]:
+    def turned_away(self, rule: ProfileRule, now: datetime) -> tuple[ExcludedLocation, ...]:
         """Why the rule's filters on the location alone leave out each location `admitted`
         does not let through, by location code: the same for every basket until the network
         changes. `now`: a moment the rule is active at (outside its calendar a rule leaves
@@ -197,10 +211,29 @@ class SourcingView:
         anywhere = Destination(GeoPoint(0.0, 0.0), "FR")
         screening = screen_locations(rule, anywhere, (), others, now, criteria=self.criteria)
         assert not screening.candidates, "a location admits_location refused was admitted"
-        excluded = screening.excluded
+        excluded = tuple(
+            ExcludedLocation(e.location, e.rule, e.reason.value, e.detail)
+            for e in screening.excluded
+        )
         with self._lock:
             self._turned_away[id(rule)] = (rule, excluded)
         return excluded
+
+    def pickup_stores(self, near: GeoPoint, count: int) -> list[Location]:
+        """The `count` active click & collect stores nearest to `near` (ties to the code).
+
+        Kept with the network they were found in: a thread that read the network just before
+        a refresh cannot leave its stores for the new network."""
+        network = self.locations
+        found = self._pickup
+        if found is None or found[0] is not network:
+            stores = ByLatitude(
+                at for at in network if at.active and Capability.CLICK_COLLECT in at.capabilities
+            )
+            found = (network, stores)
+            with self._lock:
+                self._pickup = found
+        return found[1].nearest(near, count)
 
     def origins(self, level: ServiceLevel, now: datetime) -> ShippingOrigins:
         """Ready and leaving times of every location for `level`, shared within `now`'s minute."""
@@ -218,7 +251,7 @@ class SourcingView:
         return found
 
     def of_level(self, level: ServiceLevel) -> tuple[CarrierService, ...]:
-        return tuple(s for s in self.services if s.level == level)
+        return self._of_level[level]
 
 
 def weights(skus: Mapping[str, Sku]) -> dict[str, int]:

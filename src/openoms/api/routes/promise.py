@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
 
 from openoms.api.auth import Seller, check_channel_scope
 from openoms.api.deps import NowDep, SourcingViewDep
@@ -13,12 +14,19 @@ from openoms.api.schemas.promise import (
     PromiseRequest,
 )
 from openoms.services import promise
+from openoms.services.sourcing_view import SourcingView
 
 router = APIRouter(prefix="/v1/promise", tags=["promise"])
 
 # The handlers are `async` though they compute: a promise reads from memory (the sourcing
 # view) and takes about 2 ms of CPU, less than the hop to a worker thread and its lock
-# contention cost; the rare database read (a catch-up every 25 ms at most) is short.
+# contention cost. The rare database read (a catch-up every 25 ms at most) goes to a worker
+# thread: on a busy database it would stall every request this process holds.
+
+
+async def _caught_up(view: SourcingView) -> None:
+    if view.index.due():
+        await run_in_threadpool(view.refresh)
 
 
 @router.post("")
@@ -31,6 +39,7 @@ async def promise_basket(
     `unavailable` with the reason, not an error. Nothing is reserved.
     """
     check_channel_scope(caller, body.channel, "channel")
+    await _caught_up(view)
     result = promise.promise(
         view,
         channel=body.channel,
@@ -49,6 +58,7 @@ async def promise_product(
 ) -> ProductPromiseBody:
     """One unit delivered home: the earliest window and the minutes left to order for it."""
     check_channel_scope(caller, body.channel, "channel")
+    await _caught_up(view)
     result = promise.promise_product(
         view,
         channel=body.channel,

@@ -13,12 +13,12 @@ from openoms.domain.profiles import DeliveryMethod
 from openoms.domain.shipping import Destination
 from openoms.domain.sourcing import Decision, Plan, PlanBreakdown, Shipment, Shortfall
 from openoms.services.sourcing import (
-    ExcludedLocation,
     RequestedLine,
     ScoreResult,
     ScoreViolation,
     SourcingResult,
 )
+from openoms.services.sourcing_view import ExcludedLocation
 
 MAX_LINES = 100
 MAX_LINE_UNITS = 10_000

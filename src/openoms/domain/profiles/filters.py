@@ -59,7 +59,7 @@ class SurchargedCost:
         if extra is None:
             return breakdown
         added = extra.per_unit * sum(units.values()) + extra.per_parcel * breakdown.parcels
-        return replace(breakdown, cost=breakdown.cost + round(added))
+        return breakdown._replace(cost=breakdown.cost + round(added))
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 
 class InvalidProblem(ValueError):
@@ -38,9 +38,10 @@ class Candidate:
     protect_below: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class Breakdown:
-    """What one shipment costs: money in minor units, days to arrive, grams CO2e, parcels."""
+class Breakdown(NamedTuple):
+    """What one shipment costs: money in minor units, days to arrive, grams CO2e, parcels.
+
+    A NamedTuple, not a frozen dataclass: the cost model makes hundreds per basket."""
 
     cost: int
     days: int

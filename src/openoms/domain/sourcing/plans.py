@@ -29,8 +29,11 @@ from openoms.domain.sourcing.model import (
 
 
 def protected_units(stock: int, protect_below: int, taken: int) -> int:
-    """Units taken out of the last `protect_below` of a shelf: the ones a store would keep."""
-    return max(0, taken - max(0, stock - protect_below))
+    """Units taken out of the last `protect_below` of a shelf: the ones a store would keep.
+
+    (Comparisons rather than `max`: the search calls this for every candidate store.)"""
+    spare = stock - protect_below if stock > protect_below else 0
+    return taken - spare if taken > spare else 0
 
 
 def validate(

@@ -7,8 +7,9 @@ same shipments again and again.
 
 from __future__ import annotations
 
+import math
+import operator
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from openoms.domain.sourcing.model import (
@@ -36,9 +37,9 @@ class Figures(NamedTuple):
     protected: int
 
 
-@dataclass(frozen=True, slots=True)
-class Site:
-    """A candidate that can take part, with lower bounds on any shipment it could send."""
+class Site(NamedTuple):
+    """A candidate that can take part, with lower bounds on any shipment it could send (a
+    NamedTuple: one per candidate, ~150 per basket)."""
 
     candidate: Candidate
     stock: Units
@@ -72,7 +73,11 @@ class Space:
         self.cost = cost
         self.objective = objective
         self.policy = policy
+        self._zeros = (0,) * len(self.skus)
         self._memo: dict[tuple[str, Units], Figures] = {}
+        self._shipments: dict[Units, dict[str, int]] = {}
+        """The cost model's argument per units vector: the same few vectors (one unit of a
+        sku, the whole basket) come back for every candidate."""
         self._one_units = tuple(_one_sku(len(self.skus), k, 1) for k in range(len(self.skus)))
         self._whole_lines = tuple(
             _one_sku(len(self.skus), k, line.quantity)
@@ -80,8 +85,7 @@ class Space:
         )
 
     def stock(self, candidate: Candidate) -> Units:
-        held = candidate.stock
-        return tuple([held.get(sku, 0) for sku in self.skus])
+        return tuple(map(candidate.stock.get, self.skus, self._zeros))
 
     def figures(self, candidate: Candidate, units: Units) -> Figures:
         key = (candidate.location, units)
@@ -92,14 +96,16 @@ class Space:
         return found
 
     def _evaluate(self, candidate: Candidate, units: Units) -> Figures:
-        shipment = {sku: n for sku, n in zip(self.skus, units) if n}  # noqa: B905 - same width
+        shipment = self._shipments.get(units)
+        if shipment is None:
+            shipment = {sku: n for sku, n in zip(self.skus, units) if n}  # noqa: B905
+            self._shipments[units] = shipment
         b = self.cost(candidate.location, shipment)
-        protected = 0
         keep = candidate.protect_below
-        if keep:
-            held = candidate.stock
-            for sku, n in shipment.items():
-                protected += protected_units(held.get(sku, 0), keep, n)
+        if not keep:
+            return Figures(b.cost, b.days, b.carbon_g, b.parcels, 0)
+        held = candidate.stock
+        protected = sum(protected_units(held.get(sku, 0), keep, n) for sku, n in shipment.items())
         return Figures(b.cost, b.days, b.carbon_g, b.parcels, protected)
 
     def value(self, f: Figures, days: int) -> float:
@@ -125,15 +131,14 @@ class Space:
         smallest = self.smallest_shipments(candidate, stock)
         if not smallest:
             return Excluded(candidate.location, self._reason())
-        figures = [self.figures(candidate, units) for units in smallest]
-        return Site(
-            candidate=candidate,
-            stock=stock,
-            entry=min(self.value(f, 0) for f in figures),
-            min_days=min(f.days for f in figures),
-            min_parcels=min(f.parcels for f in figures),
-            cover=self.cover(stock),
-        )
+        value = self.objective.value
+        entry, min_days, min_parcels = math.inf, math.inf, math.inf
+        for units in smallest:
+            f = self.figures(candidate, units)
+            entry = min(entry, value(f.cost, 0, f.carbon_g, f.parcels, f.protected))
+            min_days = min(min_days, f.days)
+            min_parcels = min(min_parcels, f.parcels)
+        return Site(candidate, stock, entry, int(min_days), int(min_parcels), self.cover(stock))
 
     def cover(self, stock: Units) -> Units:
         if self.policy.mode is SplitMode.PER_LINE:
@@ -168,7 +173,8 @@ class Space:
 
 
 def covers(stock: Units, demand: Units) -> bool:
-    return all(s >= d for s, d in zip(stock, demand, strict=True))
+    """Vectors of one width (a `Space`'s skus or lines): compared pairwise, in C."""
+    return all(map(operator.ge, stock, demand))
 
 
 def _one_sku(width: int, k: int, n: int) -> Units:
