@@ -11,7 +11,7 @@ HTMX_VERSION := 2.0.8
 VENDOR := src/openoms/web/static/vendor
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test install chromium lint types unit integration e2e bench clean
+.PHONY: demo test screenshots install chromium lint types unit integration e2e bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ types: install
 
 test: lint types chromium
 	$(BIN)/pytest
+
+# The store app's screenshots in docs/store-app/, made again by its e2e tests.
+screenshots: install chromium
+	OMS_UPDATE_SCREENSHOTS=1 $(BIN)/pytest -q tests/e2e -k "store_app and sqlite"
 
 bench: install
 	$(BIN)/python bench/stock_ingest.py --quick

@@ -2,13 +2,17 @@
 started for real: an associate's day from sign-in to the carrier's pickup, another store kept
 out, the lock-out, the French interface, the keyboard alone, and axe-core on every screen.
 
-Each screen is photographed at 1024x768 into docs/store-app/ (the README shows them).
+Each screen is photographed at 1024x768, into docs/store-app/ (the README shows them) when
+OMS_UPDATE_SCREENSHOTS is set (`make screenshots`), else into a temporary directory, so that a
+test run does not rewrite the committed pictures.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,7 +30,11 @@ pytestmark = pytest.mark.e2e
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-SCREENS = Path(__file__).parents[2] / "docs" / "store-app"
+SCREENS = (
+    Path(__file__).parents[2] / "docs" / "store-app"
+    if os.environ.get("OMS_UPDATE_SCREENSHOTS")
+    else Path(tempfile.gettempdir()) / "openoms-store-app"
+)
 PASSWORD = "tablet at the till"
 NAMES = {"marie": "Marie Dubois", "paul": "Paul Lefebvre", "lea": "Léa Martin"}
 EVERY_DAY = {
