@@ -26,6 +26,7 @@ def test_the_keys_built_from_values_exist_for_every_value() -> None:
     built = [f"status.{s.value}" for s in FulfilmentStatus]
     built += [f"method.{m.value}" for m in DeliveryMethod]
     built += [f"reject.{r.value}" for r in RejectReason]
+    built += [f"collect.by_{how}" for how in ("code", "name")]
     assert [key for key in built if key not in CATALOGUE] == []
 
 
