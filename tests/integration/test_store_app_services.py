@@ -6,7 +6,7 @@ input on every form that changes nothing."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from html import unescape
 from typing import Any, cast
 
@@ -28,14 +28,16 @@ from tests.integration.test_collect import (
 from tests.integration.test_fulfilments import act, parcel, position, read_order
 from tests.integration.test_orders import place
 from tests.integration.test_promise_api import a_weekday_morning
+from tests.integration.test_reservations import reservation_body, reserve, stores
 from tests.integration.test_store_app import associate, notices, signed_in, token
 
 
 @pytest.fixture(autouse=True)
-def morning(world: World) -> Iterator[datetime]:
-    now = a_weekday_morning()
+def clock(world: World) -> Iterator[list[datetime]]:
+    """The app's clock, a weekday morning; tests move it by setting `clock[0]`."""
+    now = [a_weekday_morning()]
     app = cast(FastAPI, world.client.app)
-    app.dependency_overrides[get_now] = lambda: now
+    app.dependency_overrides[get_now] = lambda: now[0]
     yield now
     app.dependency_overrides.clear()
 
@@ -232,3 +234,89 @@ def test_a_form_without_its_csrf_token_is_refused(shops: World) -> None:
     answer = marie.post("/store/collect/handover", data=form)
     assert answer.status_code == 403
     assert collect_order(shops, order_id)["state"] == "ready"
+
+
+# --- e-reservations ----------------------------------------------------------------------
+
+
+def reserved(world: World) -> dict[str, Any]:
+    stores(world, [("ST1", "A", 5), ("ST1", "B", 5), ("ST2", "A", 5)])
+    return reserve(world, reservation_body(("1", "A", 2), ("2", "B", 1)))
+
+
+def reservation(world: World, reservation_id: str) -> dict[str, Any]:
+    answer = world.client.get(f"/v1/reservations/{reservation_id}", headers=world.store1)
+    assert answer.status_code == 200, answer.text
+    found: dict[str, Any] = answer.json()
+    return found
+
+
+def test_a_reservation_is_set_aside_then_converted_into_a_sale_at_the_till(
+    shops: World,
+) -> None:
+    made = reserved(shops)
+    marie = signed_in(shops, "marie")
+    listed = marie.get("/store/reservations")
+    assert listed.status_code == 200
+    assert "Camille Martin" in listed.text
+    assert "2 × " in listed.text
+    assert "48:00:00" in listed.text  # the expiry countdown: the default holding time
+    page = "/store/reservations"
+    aside = post(marie, f"{page}/{made['id']}/set-aside", {}, page)
+    assert aside.status_code == 303
+    assert said(marie.get(page).text) == ["Set aside for Camille Martin."]
+    assert reservation(shops, made["id"])["status"] == "set_aside"
+    sold = post(marie, f"{page}/{made['id']}/convert", {}, page)
+    assert sold.status_code == 303
+    assert said(marie.get(page).text) == ["Sold to Camille Martin: the units left the stock."]
+    assert reservation(shops, made["id"])["status"] == "converted"
+    assert position(shops.db, "ST1", "A")[0] == 3
+    replayed = post(marie, f"{page}/{made['id']}/convert", {}, page)
+    assert replayed.status_code == 409
+    assert said(replayed.text) == [
+        "Refused: this reservation is already sold. Nothing was changed."
+    ]
+    assert position(shops.db, "ST1", "A")[0] == 3
+    assert made["id"] not in marie.get(page).text
+
+
+def test_a_reservation_cannot_be_sold_at_its_exact_expiry(
+    shops: World, clock: list[datetime]
+) -> None:
+    made = reserved(shops)
+    marie = signed_in(shops, "marie")
+    page = "/store/reservations"
+    assert post(marie, f"{page}/{made['id']}/set-aside", {}, page).status_code == 303
+    clock[0] = datetime.fromisoformat(made["expires_at"])
+    marie = signed_in(shops, "marie")  # a new day, a new session
+    late = post(marie, f"{page}/{made['id']}/convert", {}, page)
+    assert late.status_code == 409
+    assert said(late.text) == ["Refused: this reservation is expired. Nothing was changed."]
+    assert position(shops.db, "ST1", "A")[0] == 5
+    assert made["id"] not in marie.get(page).text
+    clock[0] -= timedelta(microseconds=1)
+    assert made["id"] in marie.get(page).text
+
+
+def test_a_reservation_is_cancelled_and_bad_requests_change_nothing(shops: World) -> None:
+    made = reserved(shops)
+    marie = signed_in(shops, "marie")
+    paul = signed_in(shops, "paul")
+    page = "/store/reservations"
+    assert made["id"] not in paul.get(page).text
+    other = post(paul, f"{page}/{made['id']}/cancel", {}, page)
+    assert other.status_code == 404
+    unknown = post(marie, f"{page}/nope/convert", {}, page)
+    assert unknown.status_code == 404
+    wrong_action = post(marie, f"{page}/{made['id']}/sell", {}, page)
+    assert wrong_action.status_code == 404
+    stale = marie.post(f"{page}/{made['id']}/cancel", data={"csrf_token": "old"})
+    assert stale.status_code == 403
+    assert reservation(shops, made["id"])["status"] == "open"
+    done = post(marie, f"{page}/{made['id']}/cancel", {}, page)
+    assert done.status_code == 303
+    assert said(marie.get(page).text) == [
+        "Cancelled: the units of Camille Martin are for sale again."
+    ]
+    assert reservation(shops, made["id"])["status"] == "cancelled"
+    assert position(shops.db, "ST1", "A")[0] == 5

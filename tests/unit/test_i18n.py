@@ -9,8 +9,10 @@ import pytest
 
 from openoms.domain.fulfilments import FulfilmentStatus
 from openoms.domain.profiles import DeliveryMethod
+from openoms.domain.reservations import ReservationStatus
 from openoms.services.fulfilment import RejectReason
 from openoms.web.i18n import CATALOGUE, LANGUAGES, negotiate, translate
+from openoms.web.reservations import ACTIONS
 
 TEMPLATES = Path(__file__).parents[2] / "src" / "openoms" / "web" / "templates"
 KEY = re.compile(r"""\bt\(\s*["']([a-z_]+\.[a-z_.]*[a-z_])["']\s*[,)]""")
@@ -27,6 +29,8 @@ def test_the_keys_built_from_values_exist_for_every_value() -> None:
     built += [f"method.{m.value}" for m in DeliveryMethod]
     built += [f"reject.{r.value}" for r in RejectReason]
     built += [f"collect.by_{how}" for how in ("code", "name")]
+    built += [f"reservations.{s.value}" for s in ReservationStatus]
+    built += [f"reservations.{action}" for action in ACTIONS]
     assert [key for key in built if key not in CATALOGUE] == []
 
 

@@ -284,6 +284,41 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "collect.by_code": ("the pickup code", "le code de retrait"),
     "collect.by_name": ("the customer's name", "le nom du client"),
     "collect.back": ("Back to the shelf", "Retour aux retraits"),
+    # e-reservations
+    "reservations.title": ("Reservations", "Réservations"),
+    "reservations.to_set_aside": ("To set aside", "À mettre de côté"),
+    "reservations.none_open": (
+        "No reservation waits to be set aside.",
+        "Aucune réservation à mettre de côté.",
+    ),
+    "reservations.set_aside_title": ("Set aside: to sell at the till", "De côté : à encaisser"),
+    "reservations.none_set_aside": ("No reservation is set aside.", "Aucune réservation de côté."),
+    "reservations.expires": ("Kept until {time}", "Gardée jusqu'à {time}"),
+    "reservations.number": ("Reservation {id}", "Réservation {id}"),
+    "reservations.set-aside": ("Set aside", "Mettre de côté"),
+    "reservations.convert": ("Convert into a sale", "Encaisser"),
+    "reservations.cancel": ("Cancel", "Annuler"),
+    "reservations.done_set_aside": (
+        "Set aside for {customer}.",
+        "Mise de côté pour {customer}.",
+    ),
+    "reservations.done_converted": (
+        "Sold to {customer}: the units left the stock.",
+        "Vendue à {customer} : les unités sont sorties du stock.",
+    ),
+    "reservations.done_cancelled": (
+        "Cancelled: the units of {customer} are for sale again.",
+        "Annulée : les unités de {customer} sont de nouveau en vente.",
+    ),
+    "reservations.refused": (
+        "Refused: this reservation is {status}. Nothing was changed.",
+        "Refusé : cette réservation est {status}. Rien n'a changé.",
+    ),
+    "reservations.open": ("open", "ouverte"),
+    "reservations.set_aside": ("set aside", "de côté"),
+    "reservations.converted": ("already sold", "déjà vendue"),
+    "reservations.cancelled": ("cancelled", "annulée"),
+    "reservations.expired": ("expired", "expirée"),
     # the manager's view
     "manager.title": ("Today's figures", "Chiffres du jour"),
     "manager.claimed": ("Claimed", "Prises"),
