@@ -29,6 +29,7 @@ from tests.integration.test_fulfilments import act, parcel, position, read_order
 from tests.integration.test_orders import place
 from tests.integration.test_promise_api import a_weekday_morning
 from tests.integration.test_reservations import reservation_body, reserve, stores
+from tests.integration.test_returns import ask, delivered, return_body
 from tests.integration.test_store_app import associate, notices, signed_in, token
 
 
@@ -320,3 +321,102 @@ def test_a_reservation_is_cancelled_and_bad_requests_change_nothing(shops: World
     ]
     assert reservation(shops, made["id"])["status"] == "cancelled"
     assert position(shops.db, "ST1", "A")[0] == 5
+
+
+# --- returns -----------------------------------------------------------------------------
+
+
+def a_return(world: World) -> tuple[str, str]:
+    """2 A and 1 B of a delivered order, brought back to ST1."""
+    order = delivered(world)
+    asked = ask(world, return_body(order["id"], ("1", 2), ("2", 1)))
+    return order["id"], asked["id"]
+
+
+def get_return(world: World, return_id: str) -> dict[str, Any]:
+    answer = world.client.get(f"/v1/returns/{return_id}", headers=world.admin)
+    assert answer.status_code == 200, answer.text
+    found: dict[str, Any] = answer.json()
+    return found
+
+
+def test_a_return_is_found_by_its_id_inspected_and_shows_the_refund_due(shops: World) -> None:
+    order_id, return_id = a_return(shops)
+    marie = signed_in(shops, "marie")
+    listed = marie.get("/store/returns")
+    assert f'href="/store/returns/{return_id}"' in listed.text
+    found = marie.get("/store/returns", params={"id": f" {return_id} "}, follow_redirects=False)
+    assert (found.status_code, found.headers["location"]) == (303, f"/store/returns/{return_id}")
+    page = f"/store/returns/{return_id}"
+    form = {"resell.1": "1", "second_hand.1": "1", "grade.1": "good", "damaged.2": "1"}
+    done = post(marie, f"{page}/receive", form, page)
+    assert done.status_code == 303, done.text
+    shown = marie.get(page)
+    assert said(shown.text) == ["Received. Refund due: 89.97 EUR."]
+    assert "Second-hand (Good)" in shown.text
+    ret = get_return(shops, return_id)
+    assert ret["status"] == "received"
+    assert ret["refund"]["amount"] == 8997
+    assert position(shops.db, "ST1", "A")[0] == 1
+    assert position(shops.db, "HUB", "A")[0] == 1
+    assert read_order(shops, order_id)["lines"][0]["buckets"]["returned"] == 2
+    replayed = post(marie, f"{page}/receive", form, page)
+    assert replayed.status_code == 409
+    assert said(replayed.text) == ["This return was received already: nothing was changed."]
+    assert position(shops.db, "ST1", "A")[0] == 1
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        ({}, "Item A: 0 of 2 units inspected. Inspect each unit once."),
+        (
+            {"resell.1": "2", "damaged.1": "1", "resell.2": "1"},
+            "Item A: 3 of 2 units inspected. Inspect each unit once.",
+        ),
+        (
+            {"resell.1": "3", "resell.2": "1"},
+            "Item A – Back on sale: a whole number from 0 to 2.",
+        ),
+        (
+            {"resell.1": "1", "resell.2": "1"},
+            "Item A: 1 of 2 units inspected. Inspect each unit once.",
+        ),
+        (
+            {"second_hand.1": "2", "resell.2": "1"},
+            "Item A – Second-hand grade: choose one.",
+        ),
+        (
+            {"resell.1": "two", "resell.2": "1"},
+            "Item A – Back on sale: a whole number from 0 to 2.",
+        ),
+    ],
+)
+def test_a_bad_inspection_is_named_on_the_page_and_receives_nothing(
+    shops: World, form: dict[str, str], message: str
+) -> None:
+    order_id, return_id = a_return(shops)
+    marie = signed_in(shops, "marie")
+    page = f"/store/returns/{return_id}"
+    answer = post(marie, f"{page}/receive", form, page)
+    assert answer.status_code == 422
+    assert message in said(answer.text)
+    assert get_return(shops, return_id)["status"] == "requested"
+    assert read_order(shops, order_id)["lines"][0]["buckets"]["returned"] == 0
+
+
+def test_an_unknown_or_another_stores_return_is_not_found_here(shops: World) -> None:
+    _, return_id = a_return(shops)
+    marie = signed_in(shops, "marie")
+    unknown = marie.get("/store/returns", params={"id": "nope"})
+    assert unknown.status_code == 404
+    assert said(unknown.text) == ["No return nope is expected at this store: check the number."]
+    too_long = marie.get("/store/returns", params={"id": "x" * 65})
+    assert too_long.status_code == 422
+    assert said(too_long.text) == ["Return number: at most 64 characters."]
+    paul = signed_in(shops, "paul")
+    assert paul.get(f"/store/returns/{return_id}").status_code == 404
+    form = {"resell.1": "2", "resell.2": "1"}
+    other = post(paul, f"/store/returns/{return_id}/receive", form, "/store/returns")
+    assert other.status_code == 404
+    assert get_return(shops, return_id)["status"] == "requested"

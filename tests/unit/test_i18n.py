@@ -10,6 +10,7 @@ import pytest
 from openoms.domain.fulfilments import FulfilmentStatus
 from openoms.domain.profiles import DeliveryMethod
 from openoms.domain.reservations import ReservationStatus
+from openoms.domain.returns import Grade, Inspection, ReturnReason, ReturnStatus
 from openoms.services.fulfilment import RejectReason
 from openoms.web.i18n import CATALOGUE, LANGUAGES, negotiate, translate
 from openoms.web.reservations import ACTIONS
@@ -31,6 +32,10 @@ def test_the_keys_built_from_values_exist_for_every_value() -> None:
     built += [f"collect.by_{how}" for how in ("code", "name")]
     built += [f"reservations.{s.value}" for s in ReservationStatus]
     built += [f"reservations.{action}" for action in ACTIONS]
+    built += [f"returns.{i.value}" for i in Inspection]
+    built += [f"returns.grade_{g.value}" for g in Grade]
+    built += [f"returns.reason_{r.value}" for r in ReturnReason]
+    built += [f"returns.status_{s.value}" for s in ReturnStatus]
     assert [key for key in built if key not in CATALOGUE] == []
 
 

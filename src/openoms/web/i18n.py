@@ -319,6 +319,63 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "reservations.converted": ("already sold", "déjà vendue"),
     "reservations.cancelled": ("cancelled", "annulée"),
     "reservations.expired": ("expired", "expirée"),
+    # returns
+    "returns.title": ("Returns", "Retours"),
+    "returns.return": ("Return {id}", "Retour {id}"),
+    "returns.id": ("Return number", "Numéro de retour"),
+    "returns.id_hint": (
+        "Scan the barcode of the return label, or type the number.",
+        "Scannez le code-barres de l'étiquette de retour, ou tapez le numéro.",
+    ),
+    "returns.find": ("Find", "Trouver"),
+    "returns.expected": ("Returns expected here", "Retours attendus ici"),
+    "returns.none_expected": ("No return is expected here.", "Aucun retour attendu ici."),
+    "returns.units": ("Units", "Unités"),
+    "returns.unknown": (
+        "No return {id} is expected at this store: check the number.",
+        "Aucun retour {id} n'est attendu dans ce magasin : vérifiez le numéro.",
+    ),
+    "returns.reason": ("Reason", "Motif"),
+    "returns.reason_does_not_fit": ("Does not fit", "Ne va pas"),
+    "returns.reason_not_as_described": ("Not as described", "Non conforme"),
+    "returns.reason_damaged": ("Damaged", "Abîmé"),
+    "returns.reason_wrong_item": ("Wrong item", "Mauvais article"),
+    "returns.reason_changed_mind": ("Changed their mind", "Changement d'avis"),
+    "returns.reason_other": ("Other", "Autre"),
+    "returns.status_requested": ("to receive", "à réceptionner"),
+    "returns.status_received": ("received", "réceptionné"),
+    "returns.inspect_hint": (
+        "Inspect each unit: how many go back on sale, to second-hand (with a grade), or are"
+        " damaged.",
+        "Inspectez chaque unité : combien retournent en vente, vont en seconde main (avec un"
+        " état) ou sont abîmées.",
+    ),
+    "returns.resell": ("Back on sale", "Remise en vente"),
+    "returns.second_hand": ("Second-hand", "Seconde main"),
+    "returns.damaged": ("Damaged", "Abîmé"),
+    "returns.grade": ("Second-hand grade", "État (seconde main)"),
+    "returns.grade_none": ("–", "–"),
+    "returns.grade_like_new": ("Like new", "Comme neuf"),
+    "returns.grade_good": ("Good", "Bon état"),
+    "returns.grade_fair": ("Fair", "État correct"),
+    "returns.confirm": ("Confirm the receipt", "Valider la réception"),
+    "returns.back": ("Back to the returns", "Retour aux retours"),
+    "returns.mismatch": (
+        "{name}: {inspected} of {units} units inspected. Inspect each unit once.",
+        "{name} : {inspected} unités inspectées sur {units}. Inspectez chaque unité une fois.",
+    ),
+    "returns.already_received": (
+        "This return was received already: nothing was changed.",
+        "Ce retour est déjà réceptionné : rien n'a changé.",
+    ),
+    "returns.no_hub": (
+        "No second-hand hub takes graded units: put them back on sale or call the head office.",
+        "Aucun centre de seconde main ne prend d'unités : remettez-les en vente ou appelez le"
+        " siège.",
+    ),
+    "returns.done": ("Received. Refund due: {refund}.", "Réceptionné. À rembourser : {refund}."),
+    "returns.refund_due": ("Refund due", "À rembourser"),
+    "returns.fee": ("(return fee {fee} taken off)", "(frais de retour de {fee} déduits)"),
     # the manager's view
     "manager.title": ("Today's figures", "Chiffres du jour"),
     "manager.claimed": ("Claimed", "Prises"),

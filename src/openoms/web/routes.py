@@ -23,7 +23,7 @@ from openoms.services.store_queue import (
     store_caller,
     store_queue,
 )
-from openoms.web import collect, manager, pickups, reservations, work
+from openoms.web import collect, manager, pickups, reservations, returns, work
 from openoms.web.forms import Checks, FormErrors
 from openoms.web.i18n import LANGUAGES
 from openoms.web.pages import (
@@ -207,6 +207,7 @@ def install(app: FastAPI) -> None:
         pickups.router,
         collect.router,
         reservations.router,
+        returns.router,
         manager.router,
     ):
         app.include_router(module_router)
