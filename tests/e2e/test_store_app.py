@@ -472,6 +472,15 @@ def ready_for_collection(shop: Shop, key: str) -> str:
     return str(order["id"])
 
 
+def tab_to(page: Page, target: Any) -> None:
+    """Tab from where the focus is until `target` has it, as a keyboard user would."""
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if target.evaluate("element => element === document.activeElement"):
+            return
+    pytest.fail("Tab never reached the control")
+
+
 def pickup_code(shop: Shop, order_id: str) -> str:
     with shop.server.client() as http:
         answer = http.get("/v1/events", params={"limit": 1000}, headers=shop.channel)
@@ -505,8 +514,9 @@ def test_a_click_and_collect_order_is_handed_over_wrong_code_first(
     )
     shop.screenshot(page, "13-handover-wrong-code")
     check_accessibility(page)
-    page.get_by_label("Pickup code").fill(pickup_code(shop, order_id))
-    page.get_by_role("button", name="Hand over", exact=True).click()
+    tab_to(page, page.get_by_label("Pickup code"))  # the keyboard alone, from here on
+    page.keyboard.type(pickup_code(shop, order_id))
+    page.keyboard.press("Enter")
     expect(page.get_by_text(f"Order {order_id[-8:]} handed over by Marie Dubois.")).to_be_visible()
     expect(page.locator("#handed-over")).to_contain_text("marie")
     shop.screenshot(page, "14-handed-over")
@@ -537,7 +547,8 @@ def test_a_reservation_is_set_aside_then_sold_at_the_till(shop: Shop, browser: B
     expect(card.locator("time[data-expires]")).to_have_text(re.compile(r"^(47|48):\d\d:\d\d$"))
     shop.screenshot(page, "15-reservations")
     check_accessibility(page)
-    card.get_by_role("button", name=re.compile("^Set aside")).click()
+    tab_to(page, card.get_by_role("button", name=re.compile("^Set aside")))
+    page.keyboard.press("Enter")
     expect(page.get_by_text("Set aside for Noé Petit.")).to_be_visible()
     page.locator(f"#reservation-{made['id']}").get_by_role(
         "button", name=re.compile("^Convert into a sale")
