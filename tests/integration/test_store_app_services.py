@@ -78,6 +78,23 @@ def test_the_shelf_shows_how_long_each_order_has_waited_and_links_its_handover(
     assert order_id not in paul.get("/store/collect").text
 
 
+def test_an_express_order_being_prepared_shows_its_countdown_to_ready_by(
+    shops: World, clock: list[datetime]
+) -> None:
+    collect_network(shops, [("ST1", "A", 5)])
+    order = place(shops, collect_body(("1", "A", 1), method="express_collect"), "k-1")
+    marie = signed_in(shops, "marie")
+    preparing = marie.get("/store/collect").text.split('id="preparing-title"')[1]
+    assert order["id"] in preparing
+    assert "Express: ready by" in preparing
+    assert ">1:00:00</time>" in preparing  # the store's express_minutes, 60 by default
+    clock[0] += timedelta(minutes=59, seconds=30)
+    assert ">0:30</time>" in marie.get("/store/collect").text
+    clock[0] += timedelta(minutes=1)
+    late = marie.get("/store/collect").text.split('id="preparing-title"')[1]
+    assert ">late</time>" in late
+
+
 def test_a_wrong_code_then_the_right_one_hands_the_order_over_and_says_who(
     shops: World,
 ) -> None:
