@@ -117,14 +117,13 @@ def handover_page(page: SignedIn, order: str = "") -> Response:
 
 
 def _handover(
-    page: Page, status: int = 200, *, order: str = "", name: str = "", done: str = ""
+    page: Page,
+    status: int = 200,
+    *,
+    order: str = "",
+    name: str = "",
+    collected: CollectOrderView | None = None,
 ) -> HTMLResponse:
-    collected = None
-    if done:
-        try:
-            collected = get_collect_order(page.db, done, store_caller(page.user.location))
-        except (NotFound, Forbidden):
-            collected = None
     return render(
         page,
         "handover.html",
@@ -147,7 +146,7 @@ def handed_over(order_id: str, page: SignedIn) -> Response:
         return not_found(page)
     if found.state != collect_repo.COLLECTED:
         return _handover(page, order=order_id)
-    return _handover(page, done=order_id)
+    return _handover(page, collected=found)
 
 
 @router.post("/collect/handover", response_class=HTMLResponse)
@@ -169,7 +168,6 @@ def hand_over(page: SignedIn, form: Form) -> Response:
             Problem("error.too_long", {"field": page.t("collect.customer_name"), "max": 200})
         )
     caller = store_caller(page.user.location)
-    kept = {"order": order_id[:MAX_CODE], "name": name[:200]}
     try:
         checks.done()
         handover = collect.Handover(
@@ -178,10 +176,10 @@ def hand_over(page: SignedIn, form: Form) -> Response:
         collect.collect_order(page.db, order_id, caller, handover, key_id=None, now=page.now)
     except FormErrors as error:
         page.problems(error.problems)
-        return _handover(page, 422, **kept)
+        return _handover(page, 422, order=order_id[:MAX_CODE], name=name[:200])
     except OmsError as error:
         status = _refused_handover(page, error, order_id, by_code=bool(code))
-        return _handover(page, status, **kept)
+        return _handover(page, status, order=order_id[:MAX_CODE], name=name[:200])
     return redirect(
         f"{PREFIX}/collect/handover/{order_id}",
         ("collect.handed_over", {"order": order_id[-8:], "name": page.user.display_name}),
