@@ -1,6 +1,8 @@
 """The store app in a real headless Chromium (Debian's, driven by Playwright) against the server
 started for real: an associate's day from sign-in to the carrier's pickup, another store kept
-out, the lock-out, the French interface, the keyboard alone, and axe-core on every screen.
+out, the lock-out, the French interface, the keyboard alone, the handover of a click & collect
+order, a reservation set aside and sold, a return received in store, and axe-core on every
+screen.
 
 Each screen is photographed at 1024x768, into docs/store-app/ (the README shows them) when
 OMS_UPDATE_SCREENSHOTS is set (`make screenshots`), else into a temporary directory, so that a
@@ -140,7 +142,7 @@ def location(code: str, name: str, latitude: float, longitude: float) -> dict[st
         "city": name.split(maxsplit=1)[0],
         "postal_code": "59000",
         "opening_hours": {"weekly": EVERY_DAY},
-        "capabilities": ["ship", "click_collect"],
+        "capabilities": ["ship", "click_collect", "e_reservation", "returns"],
         "daily_capacity": 100,
         "preparation_minutes": 30,
         "handling_cost": 200,
@@ -429,3 +431,185 @@ def test_the_keyboard_alone_signs_in_claims_and_picks(shop: Shop, browser: Brows
         pytest.fail("Tab never reached the confirm button")
     page.keyboard.press("Enter")
     expect(page.get_by_text("Picked: pack it now.")).to_be_visible()
+
+
+# --- click & collect, reservations, returns ----------------------------------------------
+
+COLLECT_PROFILE = {
+    "code": "web-collect",
+    "name": "Web, click & collect",
+    "channel": "web",
+    "delivery_method": "click_collect",
+    "rules": [
+        {
+            "name": "the store's own shelf",
+            "filters": {"kinds": ["store"], "max_distance_km": 0.5},
+            "split": {"mode": "never"},
+        }
+    ],
+}
+
+
+def ready_for_collection(shop: Shop, key: str) -> str:
+    """A click & collect order at Lille from its own shelf, picked, packed and ready (by the
+    API, as a store's till would): its id."""
+    made = shop.server.oms("keys", "create", "--role", "store", "--location", "ST-LILLE", "--quiet")
+    store = {"Authorization": f"Bearer {made.stdout.strip()}"}
+    body = {
+        "channel": "web",
+        "lines": [{"line_id": "1", "sku": "SC-WOOL", "quantity": 1}],
+        "customer": {"name": "Camille Martin", "email": "camille@example.com"},
+        "delivery_method": "click_collect",
+        "pickup_store": "ST-LILLE",
+    }
+    admin = shop.server.admin
+    with shop.server.client() as http:
+        if http.get("/v1/profiles/web-collect", headers=admin).status_code == 404:
+            assert http.post("/v1/profiles", json=COLLECT_PROFILE, headers=admin).status_code == 201
+            published = http.post("/v1/profiles/web-collect/versions/1/publish", headers=admin)
+            assert published.status_code == 200, published.text
+        answer = http.post(
+            "/v1/orders", json=body, headers={**shop.channel, "Idempotency-Key": key}
+        )
+        assert answer.status_code == 201, answer.text
+        order = answer.json()
+        [fulfilment] = order["fulfilments"]
+        for action in ("pick", "pack", "ready"):
+            done = http.post(f"/v1/fulfilments/{fulfilment['id']}/{action}", headers=store)
+            assert done.status_code == 200, done.text
+    return str(order["id"])
+
+
+def tab_to(page: Page, target: Any) -> None:
+    """Tab from where the focus is until `target` has it, as a keyboard user would."""
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if target.evaluate("element => element === document.activeElement"):
+            return
+    pytest.fail("Tab never reached the control")
+
+
+def pickup_code(shop: Shop, order_id: str) -> str:
+    with shop.server.client() as http:
+        answer = http.get("/v1/events", params={"limit": 1000}, headers=shop.channel)
+    assert answer.status_code == 200, answer.text
+    [code] = [
+        e["payload"]["code"]
+        for e in answer.json()["items"]
+        if e["type"] == "order.ready_for_pickup" and e["order_id"] == order_id
+    ]
+    return str(code)
+
+
+def test_a_click_and_collect_order_is_handed_over_wrong_code_first(
+    shop: Shop, browser: Browser
+) -> None:
+    order_id = ready_for_collection(shop, "e2e-collect-1")
+    page = shop.page(browser)
+    sign_in(shop, page, "marie")
+    page.get_by_role("link", name="Click & collect", exact=True).click()
+    expect(page.get_by_role("heading", name="Click & collect", exact=True)).to_be_visible()
+    row = page.locator("table.pick tbody tr").filter(has_text=order_id)
+    expect(row).to_contain_text("0 h 0")
+    shop.screenshot(page, "12-collect-shelf")
+    check_accessibility(page)
+    row.get_by_role("link", name=re.compile("^Hand an order over")).click()
+    expect(page.get_by_label("Order number")).to_have_value(order_id)
+    page.get_by_label("Pickup code").fill("000000")
+    page.get_by_role("button", name="Hand over", exact=True).click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "Wrong pickup code: nothing was handed over. 4 tries left."
+    )
+    shop.screenshot(page, "13-handover-wrong-code")
+    check_accessibility(page)
+    tab_to(page, page.get_by_label("Pickup code"))  # the keyboard alone, from here on
+    page.keyboard.type(pickup_code(shop, order_id))
+    page.keyboard.press("Enter")
+    expect(page.get_by_text(f"Order {order_id[-8:]} handed over by Marie Dubois.")).to_be_visible()
+    expect(page.locator("#handed-over")).to_contain_text("marie")
+    shop.screenshot(page, "14-handed-over")
+    check_accessibility(page)
+    with shop.server.client() as http:
+        seen = http.get(f"/v1/orders/{order_id}", headers=shop.server.admin).json()
+    assert seen["status"] == "collected"
+
+
+def test_a_reservation_is_set_aside_then_sold_at_the_till(shop: Shop, browser: Browser) -> None:
+    body = {
+        "channel": "web",
+        "location": "ST-LILLE",
+        "customer": {"name": "Noé Petit", "email": "noe@example.com"},
+        "lines": [{"line_id": "1", "sku": "JN-SLIM-32", "quantity": 2}],
+    }
+    with shop.server.client() as http:
+        answer = http.post(
+            "/v1/reservations", json=body, headers={**shop.channel, "Idempotency-Key": "e2e-r-1"}
+        )
+    assert answer.status_code == 201, answer.text
+    made = answer.json()
+    page = shop.page(browser)
+    sign_in(shop, page, "marie")
+    page.get_by_role("link", name="Reservations", exact=True).click()
+    card = page.locator(f"#reservation-{made['id']}")
+    expect(card).to_contain_text("2 × Jean slim 32")
+    expect(card.locator("time[data-expires]")).to_have_text(re.compile(r"^(47|48):\d\d:\d\d$"))
+    shop.screenshot(page, "15-reservations")
+    check_accessibility(page)
+    tab_to(page, card.get_by_role("button", name=re.compile("^Set aside")))
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Set aside for Noé Petit.")).to_be_visible()
+    page.locator(f"#reservation-{made['id']}").get_by_role(
+        "button", name=re.compile("^Convert into a sale")
+    ).click()
+    expect(page.get_by_text("Sold to Noé Petit: the units left the stock.")).to_be_visible()
+    expect(page.locator(f"#reservation-{made['id']}")).to_have_count(0)
+    with shop.server.client() as http:
+        seen = http.get(f"/v1/reservations/{made['id']}", headers=shop.channel).json()
+    assert seen["status"] == "converted"
+
+
+def test_a_return_is_received_in_store_and_shows_the_refund_due(
+    shop: Shop, browser: Browser
+) -> None:
+    order_id = ready_for_collection(shop, "e2e-collect-2")
+    code = pickup_code(shop, order_id)
+    made = shop.server.oms("keys", "create", "--role", "store", "--location", "ST-LILLE", "--quiet")
+    store = {"Authorization": f"Bearer {made.stdout.strip()}"}
+    body = {
+        "order_id": order_id,
+        "method": "in_store",
+        "location": "ST-LILLE",
+        "reason": "does_not_fit",
+        "lines": [{"line_id": "1", "units": 1}],
+    }
+    with shop.server.client() as http:
+        collected = http.post(f"/v1/orders/{order_id}/collect", json={"code": code}, headers=store)
+        assert collected.status_code == 200, collected.text
+        asked = http.post(
+            "/v1/returns", json=body, headers={**shop.channel, "Idempotency-Key": "e2e-ret-1"}
+        )
+        assert asked.status_code == 201, asked.text
+    return_id = asked.json()["id"]
+    page = shop.page(browser)
+    sign_in(shop, page, "marie")
+    page.get_by_role("link", name="Returns", exact=True).click()
+    shop.screenshot(page, "16-returns")
+    check_accessibility(page)
+    page.get_by_label("Return number").fill(return_id)  # a scanner types the label's barcode
+    page.get_by_label("Return number").press("Enter")
+    expect(page.get_by_role("heading", name=f"Return {return_id[-8:]}")).to_be_visible()
+    page.get_by_role("button", name="Confirm the receipt").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "Écharpe laine: 0 of 1 units inspected. Inspect each unit once."
+    )
+    page.get_by_label("Back on sale").fill("1")
+    shop.screenshot(page, "17-return-inspect")
+    check_accessibility(page)
+    page.get_by_role("button", name="Confirm the receipt").click()
+    expect(page.get_by_text("Received. Refund due: 25.00 EUR.")).to_be_visible()
+    expect(page.locator("#refund")).to_have_text("25.00 EUR")
+    shop.screenshot(page, "18-return-received")
+    check_accessibility(page)
+    with shop.server.client() as http:
+        seen = http.get(f"/v1/returns/{return_id}", headers=shop.channel).json()
+    assert (seen["status"], seen["refund"]["amount"]) == ("received", 2500)

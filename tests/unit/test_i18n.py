@@ -9,8 +9,11 @@ import pytest
 
 from openoms.domain.fulfilments import FulfilmentStatus
 from openoms.domain.profiles import DeliveryMethod
+from openoms.domain.reservations import ReservationStatus
+from openoms.domain.returns import Grade, Inspection, ReturnReason, ReturnStatus
 from openoms.services.fulfilment import RejectReason
 from openoms.web.i18n import CATALOGUE, LANGUAGES, negotiate, translate
+from openoms.web.reservations import ACTIONS
 
 TEMPLATES = Path(__file__).parents[2] / "src" / "openoms" / "web" / "templates"
 KEY = re.compile(r"""\bt\(\s*["']([a-z_]+\.[a-z_.]*[a-z_])["']\s*[,)]""")
@@ -26,6 +29,13 @@ def test_the_keys_built_from_values_exist_for_every_value() -> None:
     built = [f"status.{s.value}" for s in FulfilmentStatus]
     built += [f"method.{m.value}" for m in DeliveryMethod]
     built += [f"reject.{r.value}" for r in RejectReason]
+    built += [f"collect.by_{how}" for how in ("code", "name")]
+    built += [f"reservations.{s.value}" for s in ReservationStatus]
+    built += [f"reservations.{action}" for action in ACTIONS]
+    built += [f"returns.{i.value}" for i in Inspection]
+    built += [f"returns.grade_{g.value}" for g in Grade]
+    built += [f"returns.reason_{r.value}" for r in ReturnReason]
+    built += [f"returns.status_{s.value}" for s in ReturnStatus]
     assert [key for key in built if key not in CATALOGUE] == []
 
 

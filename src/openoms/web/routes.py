@@ -23,7 +23,7 @@ from openoms.services.store_queue import (
     store_caller,
     store_queue,
 )
-from openoms.web import manager, pickups, work
+from openoms.web import collect, manager, pickups, reservations, returns, work
 from openoms.web.forms import Checks, FormErrors
 from openoms.web.i18n import LANGUAGES
 from openoms.web.pages import (
@@ -201,7 +201,15 @@ def unknown_page(rest: str, page: AnyPage) -> Response:
 
 def install(app: FastAPI) -> None:
     """Mount the store app's pages and static files on the API's application."""
-    for module_router in (router, work.router, pickups.router, manager.router):
+    for module_router in (
+        router,
+        work.router,
+        pickups.router,
+        collect.router,
+        reservations.router,
+        returns.router,
+        manager.router,
+    ):
         app.include_router(module_router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="store-static")
     # Last, after the static files: any other GET under /store/ is the app's own 404 page.

@@ -1,14 +1,20 @@
-// The store app's own script: offer countdowns, and counting scans on the pick list.
+// The store app's own script: countdowns (offers, express deadlines, reservations), and
+// counting scans on the pick list.
 // The pages work without it (a scan is then counted by the server); htmx polls the offers.
 "use strict";
+
+function countdown(left) {
+  // M:SS under an hour, H:MM:SS beyond (as the templates write it)
+  const two = (n) => String(n).padStart(2, "0");
+  if (left < 3600) return `${Math.floor(left / 60)}:${two(left % 60)}`;
+  return `${Math.floor(left / 3600)}:${two(Math.floor((left % 3600) / 60))}:${two(left % 60)}`;
+}
 
 function tickCountdowns() {
   const now = Date.now();
   for (const time of document.querySelectorAll("time[data-expires]")) {
     const left = Math.floor((Date.parse(time.dataset.expires) - now) / 1000);
-    time.textContent = left > 0
-      ? `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`
-      : time.dataset.expired;
+    time.textContent = left > 0 ? countdown(left) : time.dataset.expired;
   }
 }
 
