@@ -23,6 +23,7 @@ from tests.integration.test_orders import order_body, place
 from tests.integration.test_promise_api import a_weekday_morning, put_location
 from tests.integration.test_sourcing_api import set_stock
 from tests.integration.test_worker import timers
+from tests.pdf_reading import code128_values, pdf_text
 
 PRICE = 2999
 """What the conftest's skus cost (order_lines.unit_price)."""
@@ -327,3 +328,25 @@ def test_a_resold_unit_serves_a_waiting_order_at_once(world: World, clock: list[
     settle(world, ["A"])
     run_due(world.db, timers(world), clock[0])  # the backorder's retry, hastened
     assert buckets(world, waiting["id"], "1")["allocated"] == {"ST1": 1}
+
+
+def test_a_return_by_carrier_has_a_label_to_the_warehouse_and_one_in_store_has_none(
+    world: World,
+) -> None:
+    order = delivered(world)
+    by_carrier = ask(world, return_body(order["id"], ("1", 1), method="carrier", location=None))
+    answer = world.client.get(
+        f"/v1/returns/{by_carrier['id']}/label.pdf", params={"lang": "en"}, headers=world.channel
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "application/pdf"
+    text = pdf_text(answer.content)
+    assert "RETURN" in text
+    assert "Wh1" in text  # the warehouse that receives it (the only one in this network)
+    assert code128_values(answer.content) == [by_carrier["id"]]
+    in_store = ask(world, return_body(order["id"], ("2", 1)))
+    refused = world.client.get(f"/v1/returns/{in_store['id']}/label.pdf", headers=world.channel)
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "no_return_label"
+    unknown = world.client.get("/v1/returns/NOPE/label.pdf", headers=world.channel)
+    assert unknown.status_code == 404

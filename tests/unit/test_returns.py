@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from openoms.domain.network import Capability, GeoPoint, Location, LocationKind
 from openoms.domain.returns import (
     Grade,
     InspectedUnits,
@@ -20,6 +21,7 @@ from openoms.domain.returns import (
     ReturnWindowClosed,
     TooManyUnits,
     UnknownLine,
+    carrier_return_destination,
     check_inspection,
     check_return,
     refund,
@@ -122,3 +124,34 @@ def test_a_grade_goes_with_second_hand_units_only() -> None:
         InspectedUnits("1", Inspection.SECOND_HAND, 1)
     with pytest.raises(ValueError, match="grade"):
         InspectedUnits("1", Inspection.RESELL, 1, Grade.FAIR)
+
+
+def _warehouse(
+    code: str, latitude: float, *capabilities: Capability, active: bool = True
+) -> Location:
+    return Location(
+        code=code,
+        name=code,
+        kind=LocationKind.WAREHOUSE,
+        point=GeoPoint(latitude, 2.35),
+        timezone="Europe/Paris",
+        capabilities=frozenset(capabilities),
+        active=active,
+    )
+
+
+def test_a_carrier_return_goes_to_the_nearest_warehouse_that_takes_returns() -> None:
+    north = _warehouse("WH-N", 50.6, Capability.RETURNS)
+    south = _warehouse("WH-S", 43.6, Capability.RETURNS)
+    near_south = _warehouse("WH-X", 43.7)  # nearer, but takes no returns
+    closed = _warehouse("WH-C", 43.6, Capability.RETURNS, active=False)
+    network = [north, south, near_south, closed]
+    assert carrier_return_destination(network, GeoPoint(43.7, 2.35)) == south
+    assert carrier_return_destination(network, GeoPoint(50.0, 2.35)) == north
+    assert carrier_return_destination(network, None) == north  # the first by code
+
+
+def test_without_a_warehouse_taking_returns_any_warehouse_will_do_and_none_is_none() -> None:
+    plain = _warehouse("WH-P", 45.0)
+    assert carrier_return_destination([plain], GeoPoint(43.7, 2.35)) == plain
+    assert carrier_return_destination([], GeoPoint(43.7, 2.35)) is None

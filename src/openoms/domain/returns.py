@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from openoms.domain.network import Capability, GeoPoint, Location, LocationKind, great_circle_km
+
 DEFAULT_RETURN_DAYS = 30
 DEFAULT_CARRIER_FEE = 495
 """Minor units, in the order's currency."""
@@ -213,3 +215,21 @@ def check_inspection(returned: Mapping[str, int], items: Sequence[InspectedUnits
         expected, got = returned.get(line_id, 0), inspected.get(line_id, 0)
         if expected != got:
             raise InspectionMismatch(line_id, expected, got)
+
+
+def carrier_return_destination(
+    locations: Sequence[Location], near: GeoPoint | None
+) -> Location | None:
+    """Where a return sent by carrier goes: the nearest active warehouse that takes returns,
+    else the nearest active warehouse (nearest to the order's destination when it has one,
+    else the first by code). None when the network has no active warehouse."""
+    warehouses = sorted(
+        (loc for loc in locations if loc.kind is LocationKind.WAREHOUSE and loc.active),
+        key=lambda loc: loc.code,
+    )
+    taking = [loc for loc in warehouses if Capability.RETURNS in loc.capabilities] or warehouses
+    if not taking:
+        return None
+    if near is None:
+        return taking[0]
+    return min(taking, key=lambda loc: (great_circle_km(near, loc.point), loc.code))

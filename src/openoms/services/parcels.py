@@ -306,7 +306,7 @@ def label_pdf(
         parcel=siblings.index(tracking_number) + 1,
         parcels=len(siblings),
         sender=location_address(location),
-        addressee=_addressee(view, order),
+        addressee=customer_address(view, order),
         order_id=order.id,
         language=language,
     )
@@ -338,7 +338,7 @@ def packing_slip_pdf(
         fulfilment_id=fulfilment_id,
         packed_on=packed_at.astimezone(location.zone).date(),
         sender=location_address(location),
-        addressee=_addressee(view, order),
+        addressee=customer_address(view, order),
         lines=tuple(
             documents.SlipLine(a.sku_code, skus[a.sku_code].name, a.units) for a in held if a.units
         ),
@@ -365,7 +365,7 @@ def location_address(location: Location) -> documents.Address:
     return documents.Address(location.name, lines)
 
 
-def _addressee(view: SourcingView, order: Row[Any]) -> documents.Address:
+def customer_address(view: SourcingView, order: Row[Any]) -> documents.Address:
     """The customer, at the pickup store for a collection; else where the order is delivered
     (orders carry a point and a country, not yet a postal address)."""
     name = str(order.customer.get("name", ""))

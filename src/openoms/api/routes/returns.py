@@ -16,11 +16,12 @@ from openoms.api.deps import (
     ReturnPolicyDep,
     SourcingViewDep,
 )
+from openoms.api.routes.parcels import PDF, LanguageQuery, pdf_response
 from openoms.api.schemas.common import Code, Page
 from openoms.api.schemas.orders import IdempotencyKey
 from openoms.api.schemas.returns import ReceiptBody, ReturnBody, ReturnRequestBody
 from openoms.domain.returns import ReturnStatus
-from openoms.services import returns
+from openoms.services import return_labels, returns
 from openoms.services.keys import Principal, Role
 
 router = APIRouter(prefix="/v1/returns", tags=["returns"])
@@ -95,6 +96,20 @@ def list_returns(
 @router.get("/{return_id}")
 def get_return(return_id: CodePath, caller: Anyone, db: DatabaseDep) -> ReturnBody:
     return ReturnBody.of(returns.get_return(db, return_id, scope=_scope(caller)))
+
+
+@router.get("/{return_id}/label.pdf", responses=PDF, response_class=Response)
+def return_label_pdf(
+    return_id: CodePath,
+    caller: Anyone,
+    db: DatabaseDep,
+    view: SourcingViewDep,
+    lang: LanguageQuery = "fr",
+) -> Response:
+    """The label of a return sent by carrier (100 x 150 mm, the return's id as Code 128), to the
+    nearest warehouse that takes returns. A return brought to a store: 409 `no_return_label`."""
+    pdf = return_labels.return_label_pdf(db, view, return_id, scope=_scope(caller), language=lang)
+    return pdf_response(pdf, f"return-{return_id}.pdf")
 
 
 @router.post("/{return_id}/receive")
