@@ -45,7 +45,7 @@ from openoms.db.repositories import collect as repo
 from openoms.db.repositories import fulfilments as fulfilments_repo
 from openoms.db.repositories import jobs as jobs_repo
 from openoms.db.repositories import orders as orders_repo
-from openoms.db.repositories.fulfilments import ParcelRow, Units
+from openoms.db.repositories.fulfilments import Units
 from openoms.db.tables import orders
 from openoms.db.uow import Database
 from openoms.domain.calendars import open_intervals
@@ -75,6 +75,7 @@ from openoms.services.fulfilment import (
     DuplicateParcel,
     FulfilmentDetail,
     Parcel,
+    add_parcels,
     apply_transition,
     begin_step,
     get_fulfilment,
@@ -280,7 +281,7 @@ def transfer_fulfilment(
             raise NotAtPickupStore(
                 f"fulfilment {step.fulfilment.id} is at its pickup store already: make it ready"
             )
-        _add_parcels(step, parcels)
+        add_parcels(step, parcels)
         origin, store = view.location(step.location), view.location(order.pickup_store)
         assert origin is not None
         assert store is not None
@@ -309,23 +310,6 @@ def transfer_fulfilment(
     return _transition(
         db, fulfilment_id, Transition.TRANSFER, caller, now, before=leave, after=lambda _: None
     )
-
-
-def _add_parcels(step: Step, parcels: Sequence[Parcel]) -> None:
-    numbers = [p.tracking_number for p in parcels]
-    duplicates = [
-        FieldError(f"parcels[{i}].tracking_number", "is given twice", "duplicate")
-        for i, number in enumerate(numbers)
-        if number in numbers[:i]
-    ]
-    if duplicates:
-        raise InvalidInput(duplicates)
-    taken = fulfilments_repo.existing_parcels(step.conn, numbers)
-    if taken:
-        raise DuplicateParcel(f"tracking numbers already used: {', '.join(sorted(taken))}")
-    rows = [ParcelRow(p.tracking_number, p.carrier_service, p.weight_g) for p in parcels]
-    fulfilments_repo.add_parcels(step.conn, step.fulfilment.id, rows, step.now)
-    step.payload["parcels"] = numbers
 
 
 def receive_fulfilment(

@@ -358,7 +358,7 @@ def ship_fulfilment(
         from openoms.services.collect import refuse_shipping  # noqa: PLC0415  (builds on this)
 
         refuse_shipping(step)
-        _add_parcels(step, parcels)
+        add_parcels(step, parcels)
 
     return _run(db, fulfilment_id, Transition.SHIP, caller, now, before=add)
 
@@ -606,7 +606,9 @@ def _pick_short(step: _Step, picked: Mapping[str, int]) -> None:
     step.payload["missing"] = [{"line_id": k, "units": v} for k, v in sorted(missing.items())]
 
 
-def _add_parcels(step: _Step, parcels: Sequence[Parcel]) -> None:
+def add_parcels(step: _Step, parcels: Sequence[Parcel]) -> None:
+    """The parcels a fulfilment leaves in (ship, or a click & collect transfer), each tracking
+    number new: twice in the request is a 422, already known a 409."""
     numbers = [p.tracking_number for p in parcels]
     errors = [
         FieldError(f"parcels[{i}].tracking_number", "is given twice", "duplicate")
