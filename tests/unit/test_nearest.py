@@ -24,6 +24,14 @@ def test_nearest_locations_match_sorting_every_distance(
     assert nearest_locations(places, here, count) == expected
 
 
+def test_a_tie_off_the_point_s_latitude_goes_to_the_code_that_sorts_first() -> None:
+    """Found by Hypothesis: the latitude gap and the great circle of two points on one meridian
+    differ in their last bit, which once ended the walk before the tie was seen."""
+    here = GeoPoint(44.0, 0.0)
+    twins = [location(code, point=GeoPoint(41.0, 0.0)) for code in ("L00", "L01")]
+    assert [at.code for at in nearest_locations(twins, here, 1)] == ["L00"]
+
+
 def test_equally_near_locations_go_to_the_code_that_sorts_first() -> None:
     here = GeoPoint(45.0, 5.0)
     twins = [location(code, point=GeoPoint(45.1, 5.0)) for code in ("B", "A", "C")]

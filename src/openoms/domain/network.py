@@ -129,7 +129,9 @@ class ByLatitude:
             else:
                 gap, location = up, ordered[above]
                 above += 1
-            if len(found) >= count and gap > found[-1][0]:
+            # The latitude gap is a lower bound only up to rounding: on a tie the two formulas
+            # may differ in their last bit, and the tie must still go to the code first.
+            if len(found) >= count and gap > found[-1][0] * (1 + 1e-9) + 1e-9:
                 break
             found.append((great_circle_km(location.point, point), location.code, location))
             found.sort(key=lambda entry: entry[:2])
