@@ -11,7 +11,7 @@ HTMX_VERSION := 2.0.8
 VENDOR := src/openoms/web/static/vendor
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test screenshots install chromium lint types unit integration e2e bench clean
+.PHONY: demo test screenshots install compiled chromium lint types unit integration e2e bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,7 +26,15 @@ $(VENDOR)/htmx.min.js:
 	tar -xzf var/npm/htmx.org-$(HTMX_VERSION).tgz -C var/npm package/dist/htmx.min.js
 	cp var/npm/package/dist/htmx.min.js $@
 
-install: $(STAMP) $(VENDOR)/htmx.min.js
+install: $(STAMP) $(VENDOR)/htmx.min.js compiled
+
+# The promise's hot path compiled to C with mypyc (src/openoms/compiled.py), again whenever one
+# of its sources changed: until then the sources run, with a warning. Without a C compiler the
+# sources run (slower, the same answers); CI checks that the build is in use.
+compiled: $(STAMP)
+	@$(BIN)/python -c "import sys, openoms.compiled as c; sys.exit(c.state() != c.State.COMPILED)" \
+		2>/dev/null || $(BIN)/python -m openoms.compiled \
+		|| echo "warning: the hot path could not be compiled (a C compiler?): running the sources"
 
 # The browser tests drive Debian's chromium (Playwright's own download does not work here).
 chromium:
@@ -47,6 +55,8 @@ types: install
 
 test: lint types chromium
 	$(BIN)/pytest
+	# The unit tests again on the sources alone: the compiled modules must mean the same.
+	OMS_PURE_PYTHON=1 $(BIN)/pytest -q tests/unit
 
 # The store app's screenshots in docs/store-app/, made again by its e2e tests.
 screenshots: install chromium
@@ -57,4 +67,5 @@ bench: install
 	$(BIN)/python bench/availability.py --quick
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var build .pytest_cache .mypy_cache .ruff_cache src/openoms/compiled.json
+	find src -name '*.so' -delete

@@ -20,6 +20,10 @@ the promise uses, so it is not run here (see bench/sourcing.py for the optimizer
 
     .venv/bin/python bench/promise.py [--quick] [--seconds 20] [--concurrency 16]
                                       [--database-url URL]
+
+The hot path runs compiled (mypyc, decisions/0016) when `make install` built it; with
+OMS_PURE_PYTHON=1 in the environment, the bench and its server run the sources instead, for a
+side-by-side comparison. The first line says which.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from openoms import compiled
 from openoms.db.uow import Database
 from openoms.demo import DemoData, build_demo
 from openoms.demo.geography import french_towns, nudged
@@ -415,6 +420,7 @@ def main() -> None:
     seconds = args.seconds or (6.0 if args.quick else 20.0)
     warm_up = 2.0 if args.quick else 4.0
 
+    print(f"hot path: {compiled.guard().value} (decisions/0016; OMS_PURE_PYTHON=1 for the sources)")
     now = datetime.now(UTC)
     data = build_demo(42, now=now)
     optimizer_ms = optimizer_timings(data, now, 300)
@@ -476,6 +482,7 @@ def main() -> None:
         "optimizer_median_ms": round(statistics.median(optimizer_ms), 3),
         "baseline_healthz_per_s": round(floor.per_s, 1),
         "baseline_healthz_p99_ms": round(floor_p99, 2),
+        "hot_path_compiled": int(compiled.guard() is compiled.State.COMPILED),
     }
     print(json.dumps({"bench": "promise", "metrics": metrics}))
 

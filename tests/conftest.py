@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from fastapi.testclient import TestClient
@@ -95,6 +96,23 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
             conn.execute(text(f"TRUNCATE {tables} CASCADE"))
     yield database
     database.dispose()
+
+
+T = TypeVar("T")
+
+
+def eventually(read: Callable[[], T], until: Callable[[T], bool], seconds: float = 15.0) -> T:
+    """What `read` returns once `until` holds of it, or its last answer after `seconds`.
+
+    For the cursor feeds (events, channel changes) on PostgreSQL: a change shows once every
+    transaction older than it has ended (decision 0002), and on a server shared with other
+    sessions an open transaction elsewhere delays it."""
+    deadline = time.monotonic() + seconds
+    while True:
+        found = read()
+        if until(found) or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
 
 
 def location(code: str, kind: LocationKind = LocationKind.STORE, **extra: Any) -> Location:

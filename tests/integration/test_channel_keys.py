@@ -6,7 +6,7 @@ from typing import Any
 
 from openoms.services import keys
 from openoms.services.keys import Role
-from tests.conftest import NOW, World
+from tests.conftest import NOW, World, eventually
 from tests.integration.test_orders import network, order_body
 
 LYON = {"latitude": 45.76, "longitude": 4.86}
@@ -85,6 +85,9 @@ def test_a_scoped_key_sees_the_fulfilments_and_events_of_its_channel_only(world:
     listed = world.client.get("/v1/fulfilments", headers=web).json()["items"]
     assert [f["id"] for f in listed] == [fulfilment["id"]]
     assert world.client.get("/v1/fulfilments", headers=app).json()["items"] == []
-    ours = world.client.get("/v1/events", headers=web).json()["items"]
+    ours = eventually(
+        lambda: world.client.get("/v1/events", headers=web).json()["items"],
+        bool,
+    )
     assert {e["order_id"] for e in ours} == {placed.json()["id"]}
     assert world.client.get("/v1/events", headers=app).json()["items"] == []

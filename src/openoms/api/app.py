@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -84,6 +85,16 @@ class WritesMarkTheIndexStale:
         await self.app(scope, receive, marking)
 
 
+def _settle(app: FastAPI) -> None:
+    """Load the sourcing view before the first request, and keep what the process has loaded
+    out of the garbage collector's full passes: each would scan those ~200,000 long-lived
+    objects again (~60 ms, during which every request of the process waits: the promise's p99).
+    Objects made later are collected as usual."""
+    app.state.sourcing.refresh()
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(settings: Settings | None = None, *, db: Database | None = None) -> FastAPI:
     settings = settings or Settings()
     database = db or Database(settings.database_url, echo=settings.sql_echo)
@@ -91,6 +102,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.index.catch_up()
+        if db is None:  # a server's process (`oms serve`), not an app a test or script holds
+            _settle(app)
         worker = None
         if settings.run_worker:
             timers = Timers(app.state.sourcing, decision_record, mailer_from(settings))
@@ -127,16 +140,18 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.add_middleware(WritesMarkTheIndexStale, index=app.state.index)
 
     errors.install(app)
+    # Routes are matched in order: the busiest first (the promise, orders), so that their
+    # requests do not try every other route on the way.
     for module in (
+        promise,
+        orders,
         locations,
         skus,
         stock,
         channels,
         profiles,
         sourcing,
-        promise,
         keys,
-        orders,
         holds,
         reservations,
         returns,

@@ -243,8 +243,8 @@ def _origin(location: Location, services: Sequence[CarrierService], now: datetim
                     location.code, location.currency, service.code, service.currency
                 )
             legs.append(_Leg(service, departure_time(location, service, ready)))
-        except (CannotShip, CurrencyMismatch) as refused:
-            reasons.append(str(refused))
+        except (CannotShip, CurrencyMismatch) as error:
+            reasons.append(str(error))
     if not legs:
         return reasons[0]
     return _Origin(location, now.astimezone(location.zone).date(), tuple(legs))
