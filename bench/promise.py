@@ -267,6 +267,8 @@ def report(name: str, phase: Phase) -> None:
         f"   p99 {percentile(samples, 0.99):7.2f} ms   ({len(samples)} in {phase.elapsed_s:.1f} s,"
         f" {phase.errors} errors, client CPU {phase.client_cpu_s / phase.elapsed_s:.0%})"
     )
+    if phase.errors:
+        print(f"{'':>18}  the first error: {phase.first_error}")
 
 
 # --- the server ---------------------------------------------------------------------------------

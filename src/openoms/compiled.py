@@ -30,10 +30,15 @@ from pathlib import Path
 from types import ModuleType
 
 MODULES = (
+    "openoms.domain.availability",
     "openoms.domain.calendars",
     "openoms.domain.carriers",
     "openoms.domain.network",
+    "openoms.domain.pricing",
+    "openoms.domain.profiles.calendar",
     "openoms.domain.profiles.filters",
+    "openoms.domain.profiles.model",
+    "openoms.domain.profiles.versions",
     "openoms.domain.shipping",
     "openoms.domain.shipping_costs",
     "openoms.domain.sourcing.assign",
@@ -43,6 +48,7 @@ MODULES = (
     "openoms.domain.sourcing.space",
     "openoms.services.promise",
     "openoms.services.sourcing",
+    "openoms.services.sourcing_view",
 )
 """Compiled together (one mypyc group): every module the promise spends its time in."""
 
@@ -122,8 +128,8 @@ def guard() -> State:
         _found.append(state())
         if _found[0] is State.STALE:
             warnings.warn(
-                "openoms: sources changed since the compiled modules were built; running the"
-                " sources (`make install` rebuilds them)",
+                "the compiled hot path is older than its sources; running the sources"
+                " (`make install` compiles it again)",
                 RuntimeWarning,
                 stacklevel=2,
             )

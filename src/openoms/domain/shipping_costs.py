@@ -87,15 +87,26 @@ class _Parcel(NamedTuple):
     carbon_g: float
 
 
-@dataclass(frozen=True, slots=True)
 class _Route:
-    """One location to one destination: the cheapest option per band of parcel weight."""
+    """One location to one destination: the cheapest option per band of parcel weight.
 
-    distance_km: float
-    contents_capacity_g: int
-    bounds: tuple[int, ...]
-    """Inclusive upper parcel weights, increasing; the last one is the largest parcel."""
-    options: tuple[_Option, ...]
+    A plain class, not a frozen dataclass: one is made per candidate and destination, and
+    compiled (decisions/0016) its construction costs a tenth of a dataclass's `__init__`."""
+
+    __slots__ = ("bounds", "contents_capacity_g", "distance_km", "options")
+
+    def __init__(
+        self,
+        distance_km: float,
+        contents_capacity_g: int,
+        bounds: tuple[int, ...],
+        options: tuple[_Option, ...],
+    ) -> None:
+        self.distance_km = distance_km
+        self.contents_capacity_g = contents_capacity_g
+        self.bounds = bounds
+        """Inclusive upper parcel weights, increasing; the last one is the largest parcel."""
+        self.options = options
 
     def parcel(self, contents_g: int) -> _Parcel:
         weight = contents_g + packaging_weight_g(contents_g)
@@ -263,7 +274,7 @@ def _route(
     table = tables.get(key)
     if table is None:
         table = tables[key] = _table(origin, legs, destination, distance)
-    route = _Route(distance, *table)
+    route = _Route(distance, table[0], table[1], table[2])
     if route.contents_capacity_g <= 0:
         return f"parcels from {location.code} cannot hold even their packaging"
     _check_monotone(location.code, route)

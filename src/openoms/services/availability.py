@@ -18,6 +18,7 @@ from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import compress
 
 from sqlalchemy import Connection
 
@@ -170,7 +171,8 @@ class AvailabilityIndex:
             if sku not in self._atp:
                 continue
             values = self._values(sku, now)
-            for slot, units in enumerate(values):
+            for slot in compress(range(len(values)), values):  # the non-zero slots, in C
+                units = values[slot]
                 if units > 0:
                     found.setdefault(codes[slot], {})[sku] = units
         return found

@@ -43,6 +43,7 @@ from openoms.domain.profiles import (
 from openoms.domain.profiles.versions import ProfileHistory
 from openoms.domain.shipping import Destination
 from openoms.domain.shipping_costs import ShippingOrigins, shipping_origins
+from openoms.domain.sourcing import Objective, SplitPolicy
 from openoms.errors import FieldError, InvalidInput, NotFound
 from openoms.services.availability import AvailabilityIndex
 
@@ -102,6 +103,7 @@ class SourcingView:
         self._origins: dict[tuple[ServiceLevel, datetime], ShippingOrigins] = {}
         self._admitted: dict[int, _Admitted] = {}
         self._turned_away: dict[int, tuple[ProfileRule, tuple[ExcludedLocation, ...]]] = {}
+        self._terms: dict[int, tuple[ProfileRule, SplitPolicy, Objective]] = {}
         self._pickup: tuple[tuple[Location, ...], ByLatitude] | None = None
 
     def refresh(self) -> None:
@@ -116,6 +118,7 @@ class SourcingView:
                 self._origins = {}
                 self._admitted = {}
                 self._turned_away = {}
+                self._terms = {}
                 self._pickup = None
 
     @property
@@ -193,6 +196,16 @@ class SourcingView:
         start = bisect_left(found.latitudes, near.latitude - band)
         end = bisect_right(found.latitudes, near.latitude + band)
         return found.by_latitude[start:end]
+
+    def search_terms(self, rule: ProfileRule) -> tuple[SplitPolicy, Objective]:
+        """The rule's split policy and objective as the optimizer takes them: made once per
+        rule, not once per search (the promise runs seven)."""
+        found = self._terms.get(id(rule))
+        if found is None or found[0] is not rule:
+            found = (rule, rule.split.to_policy(), rule.objective.to_objective())
+            with self._lock:
+                self._terms[id(rule)] = found
+        return found[1], found[2]
 
     def turned_away(self, rule: ProfileRule, now: datetime) -> tuple[ExcludedLocation, ...]:
         """Why the rule's filters on the location alone leave out each location `admitted`

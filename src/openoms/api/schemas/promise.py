@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, Field, model_validator
 
 from openoms.api.schemas.common import Body, Code, Name
-from openoms.api.schemas.sourcing import MAX_LINES, LineBody, PlanBody
+from openoms.api.schemas.sourcing import MAX_LINES, LineBody, PlanBody, plan_document
 from openoms.domain.network import GeoPoint
 from openoms.domain.profiles import DeliveryMethod
 from openoms.domain.shipping import DeliveryWindow, Destination
@@ -71,10 +71,6 @@ class WindowBody(BaseModel):
     earliest: date
     latest: date
 
-    @classmethod
-    def of(cls, window: DeliveryWindow | None) -> WindowBody | None:
-        return cls(earliest=window.earliest, latest=window.latest) if window else None
-
 
 class OptionBody(BaseModel):
     method: DeliveryMethod
@@ -89,33 +85,11 @@ class OptionBody(BaseModel):
     profile: str | None
     rule: str | None
 
-    @classmethod
-    def of(cls, option: DeliveryOption) -> OptionBody:
-        return cls(
-            method=option.method,
-            pickup_store=option.pickup_store,
-            price=option.price,
-            currency=option.currency,
-            window=WindowBody.of(option.window),
-            ready_at=option.ready_at,
-            carbon_g=option.carbon_g,
-            parcels=option.parcels,
-            plan=PlanBody.of(option.plan),
-            profile=option.profile,
-            rule=option.rule,
-        )
-
 
 class UnavailableBody(BaseModel):
     method: DeliveryMethod
     pickup_store: str | None
     reason: str
-
-    @classmethod
-    def list_of(cls, unavailable: tuple[Unavailable, ...]) -> list[UnavailableBody]:
-        return [
-            cls(method=u.method, pickup_store=u.pickup_store, reason=u.reason) for u in unavailable
-        ]
 
 
 class PromiseBody(BaseModel):
@@ -123,15 +97,6 @@ class PromiseBody(BaseModel):
     currency: str
     options: list[OptionBody]
     unavailable: list[UnavailableBody] = Field(description="Methods not offered, and why.")
-
-    @classmethod
-    def of(cls, result: Promise) -> PromiseBody:
-        return cls(
-            basket_amount=result.basket_amount,
-            currency=result.currency,
-            options=[OptionBody.of(o) for o in result.options],
-            unavailable=UnavailableBody.list_of(result.unavailable),
-        )
 
 
 class ProductPromiseBody(BaseModel):
@@ -146,15 +111,55 @@ class ProductPromiseBody(BaseModel):
     minutes_left: int | None
     unavailable: list[UnavailableBody]
 
-    @classmethod
-    def of(cls, result: ProductPromise) -> ProductPromiseBody:
-        left = result.time_left
-        return cls(
-            sku=result.sku,
-            option=OptionBody.of(result.option) if result.option else None,
-            location=result.location,
-            cut_off=result.cut_off,
-            order_by=result.order_by,
-            minutes_left=int(left.total_seconds() // 60) if left is not None else None,
-            unavailable=UnavailableBody.list_of(result.unavailable),
-        )
+
+# The documents of these models, as plain dicts: the promise routes write them out with orjson,
+# not validated again (tests/unit/test_promise_documents.py holds them to the models).
+
+
+def window_document(window: DeliveryWindow | None) -> dict[str, Any] | None:
+    return {"earliest": window.earliest, "latest": window.latest} if window else None
+
+
+def option_document(option: DeliveryOption) -> dict[str, Any]:
+    return {
+        "method": option.method.value,
+        "pickup_store": option.pickup_store,
+        "price": option.price,
+        "currency": option.currency,
+        "window": window_document(option.window),
+        "ready_at": option.ready_at,
+        "carbon_g": option.carbon_g,
+        "parcels": option.parcels,
+        "plan": plan_document(option.plan),
+        "profile": option.profile,
+        "rule": option.rule,
+    }
+
+
+def unavailable_documents(unavailable: tuple[Unavailable, ...]) -> list[dict[str, Any]]:
+    return [
+        {"method": u.method.value, "pickup_store": u.pickup_store, "reason": u.reason}
+        for u in unavailable
+    ]
+
+
+def promise_document(result: Promise) -> dict[str, Any]:
+    return {
+        "basket_amount": result.basket_amount,
+        "currency": result.currency,
+        "options": [option_document(o) for o in result.options],
+        "unavailable": unavailable_documents(result.unavailable),
+    }
+
+
+def product_promise_document(result: ProductPromise) -> dict[str, Any]:
+    left = result.time_left
+    return {
+        "sku": result.sku,
+        "option": option_document(result.option) if result.option else None,
+        "location": result.location,
+        "cut_off": result.cut_off,
+        "order_by": result.order_by,
+        "minutes_left": int(left.total_seconds() // 60) if left is not None else None,
+        "unavailable": unavailable_documents(result.unavailable),
+    }

@@ -74,18 +74,33 @@ class Screening:
         return SurchargedCost(base, self.surcharges) if self.surcharges else base
 
 
-@dataclass(frozen=True, slots=True)
 class _Screen:
-    """One location under one rule, with what the filters compute once."""
+    """One location under one rule, with what the filters compute once.
 
-    rule: ProfileRule
-    facts: LocationFacts
-    distance_km: float
-    needed: Mapping[str, tuple[int, int]]
-    """(units, unit weight) per sku of the basket."""
-    usable: Mapping[str, int]
-    services: Sequence[CarrierService]
-    promised: date | None
+    A plain class, not a frozen dataclass: one is made per location screened, and compiled
+    (decisions/0016) its construction costs a tenth of a dataclass's generated `__init__`."""
+
+    __slots__ = ("distance_km", "facts", "needed", "promised", "rule", "services", "usable")
+
+    def __init__(
+        self,
+        *,
+        rule: ProfileRule,
+        facts: LocationFacts,
+        distance_km: float,
+        needed: Mapping[str, tuple[int, int]],
+        usable: Mapping[str, int],
+        services: Sequence[CarrierService],
+        promised: date | None,
+    ) -> None:
+        self.rule = rule
+        self.facts = facts
+        self.distance_km = distance_km
+        self.needed = needed
+        """(units, unit weight) per sku of the basket."""
+        self.usable = usable
+        self.services = services
+        self.promised = promised
 
 
 def screen_locations(
