@@ -76,7 +76,7 @@ def as_the_model_writes_it(model: type[BaseModel], document: dict[str, Any]) -> 
 
 def test_a_promise_is_written_as_its_response_model_writes_it() -> None:
     document = promise_document(PROMISE)
-    written = json.loads(_json(document).body)
+    written = json.loads(bytes(_json(document).body))
     assert written == as_the_model_writes_it(PromiseBody, document)
     assert written["options"][0]["plan"]["breakdown"]["objective"] == 613.8
     assert written["options"][1]["plan"]["breakdown"]["objective"] == 700.0
@@ -98,6 +98,6 @@ def test_the_product_page_s_line_is_written_as_its_response_model_writes_it() ->
         ProductPromise("SKU-2", None, None, None, None, None, PROMISE.unavailable),
     ):
         document = product_promise_document(found)
-        written = json.loads(_json(document).body)
+        written = json.loads(bytes(_json(document).body))
         assert written == as_the_model_writes_it(ProductPromiseBody, document)
-    assert orjson.loads(_json(product_promise_document(found)).body)["option"] is None
+    assert orjson.loads(bytes(_json(product_promise_document(found)).body))["option"] is None
