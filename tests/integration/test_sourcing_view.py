@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import event, text
+
 from openoms.db.uow import Database
 from openoms.domain.carriers import ServiceLevel
 from openoms.domain.network import GeoPoint
@@ -51,6 +53,24 @@ def test_a_sku_written_after_the_view_cached_it_is_read_again(world: World) -> N
     catalog.upsert_skus(world.db, [sku("A", weight_g=900)], MORNING)
     view.refresh()
     assert view.skus(["A"])["A"].weight_g == 900
+
+
+def catalog_codes(world: World) -> list[str]:
+    with world.db.read() as conn:
+        return list(conn.execute(text("SELECT code FROM skus")).scalars())
+
+
+def test_the_catalogue_loaded_at_start_serves_skus_without_the_database(world: World) -> None:
+    ready(world)
+    catalog.upsert_skus(world.db, [sku(f"X{i:04d}") for i in range(5_001)], MORNING)
+    view = view_of(world.db)
+    view.refresh()
+    before = len(catalog_codes(world))
+    assert view.load_catalogue() == before  # two pages of 5,000
+    queries: list[str] = []
+    event.listen(world.db.engine, "before_cursor_execute", lambda *a: queries.append(a[2]))
+    assert view.skus(["X5000", "A"])["X5000"].code == "X5000"
+    assert not [q for q in queries if "skus" in q]
 
 
 def test_a_profile_published_after_the_view_cached_the_old_one_is_used(world: World) -> None:

@@ -132,6 +132,25 @@ class SourcingView:
     def location(self, code: str) -> Location | None:
         return self._by_code.get(code)
 
+    def load_catalogue(self) -> int:
+        """Load the skus now, up to the cache's size, instead of one by one on first use: a
+        server does it before its first request, which would otherwise wait on the database
+        for every sku it meets first (the promise's tail). Returns how many were loaded."""
+        version = self._version
+        loaded: dict[str, Sku] = {}
+        after: str | None = None
+        with self.db.read() as conn:
+            while len(loaded) < MAX_CACHED_SKUS:
+                found = skus_repo.page(conn, after=after, limit=5_000)
+                loaded.update((sku.code, sku) for sku in found)
+                if len(found) < 5_000:
+                    break
+                after = found[-1].code
+        with self._lock:
+            if self._version == version:  # not dropped by a refresh meanwhile
+                self._skus.update(loaded)
+        return len(loaded)
+
     def skus(self, codes: Sequence[str], field: str = "lines[{i}].sku") -> dict[str, Sku]:
         """The skus by code; unknown ones are a 422 naming each position (`field` formatted
         with its index)."""
