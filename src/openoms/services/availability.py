@@ -98,6 +98,15 @@ class AvailabilityIndex:
         event-loop caller can then catch up in a thread instead of stalling the loop."""
         return self._due(time.monotonic())
 
+    @property
+    def marked_stale(self) -> bool:
+        """Whether this process wrote since the last catch-up (its callers must read it)."""
+        return self._stale
+
+    def age(self) -> float:
+        """Seconds since the last catch-up started (infinite before the first)."""
+        return time.monotonic() - self._caught_up_at
+
     def _due(self, at: float) -> bool:
         return self._stale or at - self._caught_up_at >= self._max_staleness
 
