@@ -167,10 +167,19 @@ def promise(
     pickup_store: str | None = None,
     nearest: int = 3,
     prices: PriceList | None = None,
+    refresh: bool = True,
 ) -> Promise:
-    """Home options, then click & collect and express collect at each pickup store."""
+    """Home options, then click & collect and express collect at each pickup store.
+
+    `refresh` False: the caller caught the view up (the route, in a worker thread)."""
     setting = _setting(
-        view, channel=channel, lines=lines, destination=destination, now=now, prices=prices
+        view,
+        channel=channel,
+        lines=lines,
+        destination=destination,
+        now=now,
+        prices=prices,
+        refresh=refresh,
     )
     options: list[DeliveryOption] = []
     unavailable: list[Unavailable] = []
@@ -200,12 +209,19 @@ def promise_product(
     destination: Destination,
     now: datetime,
     prices: PriceList | None = None,
+    refresh: bool = True,
 ) -> ProductPromise:
     """One unit of `sku` delivered home: the earliest window, and how long an order still makes
     the departure that gives it."""
     lines = [RequestedLine("1", sku, 1)]
     setting = _setting(
-        view, channel=channel, lines=lines, destination=destination, now=now, prices=prices
+        view,
+        channel=channel,
+        lines=lines,
+        destination=destination,
+        now=now,
+        prices=prices,
+        refresh=refresh,
     )
     options: list[DeliveryOption] = []
     unavailable: list[Unavailable] = []
@@ -273,6 +289,7 @@ def _setting(
     destination: Destination,
     now: datetime,
     prices: PriceList | None,
+    refresh: bool,
 ) -> _Setting:
     try:
         public_holidays(destination.country, now.year)
@@ -284,13 +301,15 @@ def _setting(
         destination=destination,
         now=now,
         prices=prices or demo_price_list(),
-        basket=_load(view, lines, now),
+        basket=_load(view, lines, now, refresh),
     )
 
 
-def _load(view: SourcingView, lines: Sequence[RequestedLine], now: datetime) -> _Basket:
+def _load(
+    view: SourcingView, lines: Sequence[RequestedLine], now: datetime, refresh: bool
+) -> _Basket:
     """The basket's skus (an unknown one is a 422 naming its line), every location, and ATP."""
-    read = read_basket(view, lines, now)
+    read = read_basket(view, lines, now, refresh=refresh)
     return _Basket(tuple(lines), read, view.locations_by_code)
 
 

@@ -79,10 +79,18 @@ class BasketStock:
 
 
 def read_basket(
-    view: SourcingView, lines: Sequence[RequestedLine], now: datetime | None = None
+    view: SourcingView,
+    lines: Sequence[RequestedLine],
+    now: datetime | None = None,
+    *,
+    refresh: bool = True,
 ) -> BasketStock:
-    """An unknown sku is a 422 naming its line; holds not expired at `now` are taken off."""
-    view.refresh()
+    """An unknown sku is a 422 naming its line; holds not expired at `now` are taken off.
+
+    `refresh` False: the caller caught the view up itself (the promise's route does, in a
+    worker thread: a catch-up is a database read, which must not run on the event loop)."""
+    if refresh:
+        view.refresh()
     skus = view.skus([line.sku for line in lines])
     return BasketStock(skus, view.atp(skus, now))
 

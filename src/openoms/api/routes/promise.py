@@ -87,6 +87,7 @@ async def promise_basket(
         now=now,
         pickup_store=body.pickup_store,
         nearest=body.nearest,
+        refresh=False,  # done by _caught_up, off the event loop
     )
     return _json(promise_document(result))
 
@@ -104,5 +105,6 @@ async def promise_product(
         sku=body.sku,
         destination=body.destination.to_domain(),
         now=now,
+        refresh=False,  # done by _caught_up, off the event loop
     )
     return _json(product_promise_document(result))
