@@ -475,6 +475,11 @@ def _save(
     history += [(o, _decision(record, result)) for o, result in [*lost, *sourcing.results]]
     hold_id = sourcing.hold_id
     events = _placed_events(order, lines, placed, hold_id)
+    timers = (
+        any(placed.unallocated.values())
+        or any(f["status"] == INITIAL_STATUS.value for f in placed.fulfilments)
+        or request.method in COLLECT_METHODS
+    )
     with db.write() as uow:
         conn = uow.conn
         if not _known_channel(view, conn, request.channel):
@@ -491,9 +496,11 @@ def _save(
             rows = repo.OrderRows.of(
                 order, lines, placed.fulfilments, placed.allocations, decisions
             )
-            short = repo.place_in_one_trip(conn, rows, events, reserve, now, own_hold=hold_id)
-            if short:
-                raise _RaceLost(*short[0])
+            # Without timers to set, nothing follows: the pipeline commits too.
+            if not repo.place_in_one_trip(
+                conn, rows, events, reserve, now, own_hold=hold_id, commit=not timers
+            ):
+                raise _RaceLost(order_id)
             stamp = None  # the statements stamped themselves; read only if needed below
         else:
             stamp = changes.stamp(conn)
@@ -509,11 +516,7 @@ def _save(
             rows = repo.OrderRows.of(
                 order, lines, placed.fulfilments, placed.allocations, decisions
             )
-        if (
-            any(placed.unallocated.values())
-            or any(f["status"] == INITIAL_STATUS.value for f in placed.fulfilments)
-            or request.method in COLLECT_METHODS
-        ):
+        if timers:
             # timers builds on this module (order views, decision records): a cycle at import.
             from openoms.services.timers import after_placement  # noqa: PLC0415
 

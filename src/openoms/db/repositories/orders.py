@@ -222,6 +222,16 @@ def _pg_row(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+# With the commit in the same round trip, a reserve without room must stop the transaction by
+# itself: the update is wrapped so that it divides by the number of rows it changed (a
+# subquery: never folded at planning time). The error aborts what follows in the pipeline.
+_PG_RESERVE_OR_FAIL = (
+    "WITH reserved AS (" + _PG_RESERVE + " RETURNING 1)"  # noqa: S608 (constants only)
+    " SELECT 1 / (SELECT count(*) FROM reserved)::int"
+)
+_IDLE = psycopg.pq.TransactionStatus.IDLE
+
+
 def place_in_one_trip(
     conn: Connection,
     rows: OrderRows,
@@ -230,52 +240,84 @@ def place_in_one_trip(
     now: datetime,
     *,
     own_hold: str | None = None,
-) -> list[tuple[str, str]]:
+    commit: bool = False,
+) -> bool:
     """PostgreSQL only: an order placed in one round trip (psycopg's pipeline mode) - its
     rows, its decisions, its events and the changed positions, stamped by the statements
     themselves, then `reserve`'s conditional updates, in the order given (key order: two
     orders lock the positions they share in the same order), last, so that the positions'
-    row locks are held for the commit only. Returns the positions that had not the units (a
-    lost race: the caller rolls back). The same writes as `insert_order`, `add_decisions`,
-    `events.append`, `stock_changes.record` and `reserve`, without their 10-15 round trips
-    and SQLAlchemy's cost per statement, which made most of an order's time."""
+    row locks are held for the commit only. Returns whether every reserve found the units;
+    False is a lost race: the caller rolls back. The same writes as `insert_order`,
+    `add_decisions`, `events.append`, `stock_changes.record` and `reserve`, without their
+    10-15 round trips and SQLAlchemy's cost per statement, which made most of an order's time.
+
+    `commit`: nothing else is left to write in the transaction, so the same round trip also
+    begins it (psycopg would begin it by a round trip of its own) and commits it: the row
+    locks are then released by the exchange that took them, not one round trip later. A
+    reserve without room fails its statement instead, and the transaction is rolled back."""
     pg = conn.connection.driver_connection
     assert pg is not None
-    checks: list[tuple[tuple[str, str], Any]] = []
+    begin = commit and pg.pgconn.transaction_status == _IDLE
+    if begin:
+        pg.autocommit = True  # for the length of this call: our BEGIN goes in the pipeline
     try:
-        with pg.pipeline() as pipeline, pg.cursor() as cursor:
-            cursor.execute(_PG_INSERT["orders"], _pg_row(vars(rows.order)))
-            for table, found in (
-                ("order_lines", rows.lines),
-                ("fulfilments", rows.fulfilments),
-                ("allocations", rows.allocations),
-                ("decisions", rows.decisions),
-            ):
-                if found:
-                    cursor.executemany(_PG_INSERT[table], [_pg_row(vars(r)) for r in found])
-            if events_rows:
-                cursor.executemany(
-                    _PG_EVENT, [{**_pg_row(e), "created_at": now} for e in events_rows]
-                )
-            if reserve:
-                changed = [{"location": loc, "sku": sku, "now": now} for (loc, sku), _ in reserve]
-                cursor.executemany(_PG_CHANGE, changed)
-            for (location, sku), units in reserve:
-                params = {
-                    "units": units,
-                    "location": location,
-                    "sku": sku,
-                    "now": now,
-                    "own": own_hold or "",
-                }
-                cursor.execute(_PG_LOCK, params)
-                check = pg.cursor()
-                check.execute(_PG_RESERVE, params)
-                checks.append(((location, sku), check))
-            pipeline.sync()
+        return _pipelined(
+            pg, rows, events_rows, reserve, now, own_hold=own_hold, begin=begin, commit=commit
+        )
+    except psycopg.errors.DivisionByZero:
+        return False
     except psycopg.IntegrityError as error:
         raise IntegrityError("placing an order", None, error) from error
-    return [key for key, check in checks if check.rowcount != 1]
+    finally:
+        if begin:
+            if not pg.closed and pg.pgconn.transaction_status != _IDLE:
+                pg.execute("ROLLBACK")
+            pg.autocommit = False
+
+
+def _pipelined(
+    pg: psycopg.Connection[Any],
+    rows: OrderRows,
+    events_rows: Sequence[Mapping[str, Any]],
+    reserve: Sequence[tuple[tuple[str, str], int]],
+    now: datetime,
+    *,
+    own_hold: str | None,
+    begin: bool,
+    commit: bool,
+) -> bool:
+    checks: list[Any] = []
+    with pg.pipeline() as pipeline, pg.cursor() as cursor:
+        if begin:
+            cursor.execute("BEGIN")
+        cursor.execute(_PG_INSERT["orders"], _pg_row(vars(rows.order)))
+        for table, found in (
+            ("order_lines", rows.lines),
+            ("fulfilments", rows.fulfilments),
+            ("allocations", rows.allocations),
+            ("decisions", rows.decisions),
+        ):
+            if found:
+                cursor.executemany(_PG_INSERT[table], [_pg_row(vars(r)) for r in found])
+        if events_rows:
+            cursor.executemany(_PG_EVENT, [{**_pg_row(e), "created_at": now} for e in events_rows])
+        if reserve:
+            changed = [{"location": loc, "sku": sku, "now": now} for (loc, sku), _ in reserve]
+            cursor.executemany(_PG_CHANGE, changed)
+        for (location, sku), units in reserve:
+            params = {"units": units, "location": location, "sku": sku, "now": now}
+            params["own"] = own_hold or ""
+            cursor.execute(_PG_LOCK, params)
+            if commit:
+                cursor.execute(_PG_RESERVE_OR_FAIL, params)
+            else:
+                check = pg.cursor()
+                check.execute(_PG_RESERVE, params)
+                checks.append(check)
+        if commit:
+            cursor.execute("COMMIT")
+        pipeline.sync()
+    return all(check.rowcount == 1 for check in checks)
 
 
 def decision_rows(
