@@ -287,7 +287,9 @@ def _pipelined(
     commit: bool,
 ) -> bool:
     checks: list[Any] = []
-    with pg.pipeline() as pipeline, pg.cursor() as cursor:
+    # The pipeline's exit sends the one Sync and reads every result (an explicit `sync()`
+    # before it would cost a second, empty round trip).
+    with pg.pipeline(), pg.cursor() as cursor:
         if begin:
             cursor.execute("BEGIN")
         cursor.execute(_PG_INSERT["orders"], _pg_row(vars(rows.order)))
@@ -316,7 +318,6 @@ def _pipelined(
                 checks.append(check)
         if commit:
             cursor.execute("COMMIT")
-        pipeline.sync()
     return all(check.rowcount == 1 for check in checks)
 
 
