@@ -9,6 +9,7 @@ on SQLite the write transaction holds the database's write lock (BEGIN IMMEDIATE
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -151,49 +152,83 @@ def insert_order(
         conn.execute(allocations.insert(), [dict(row) for row in allocation_rows])
 
 
-_PG_INSERT = {
-    "orders": (
-        "INSERT INTO orders (id, channel, customer, delivery_method, latitude, longitude,"
-        " country, pickup_store, promise_option, status, idempotency_key, request_hash,"
-        " created_at, updated_at) VALUES (%(id)s, %(channel)s, %(customer)s,"
-        " %(delivery_method)s, %(latitude)s, %(longitude)s, %(country)s, %(pickup_store)s,"
-        " %(promise_option)s, %(status)s, %(idempotency_key)s, %(request_hash)s,"
-        " %(created_at)s, %(updated_at)s)"
+_PG_ORDER = (
+    "INSERT INTO orders (id, channel, customer, delivery_method, latitude, longitude,"
+    " country, pickup_store, promise_option, status, idempotency_key, request_hash,"
+    " created_at, updated_at) VALUES (%(id)s, %(channel)s, %(customer)s,"
+    " %(delivery_method)s, %(latitude)s, %(longitude)s, %(country)s, %(pickup_store)s,"
+    " %(promise_option)s, %(status)s, %(idempotency_key)s, %(request_hash)s,"
+    " %(created_at)s, %(updated_at)s)"
+)
+# The order's parts, one multi-row INSERT per table (a statement per row cost the client and
+# the server a parse, a bind and an execution each). (table, stamp column, columns, suffix):
+# a stamp column gets the change stamp of db/changes.py on PostgreSQL (the transaction's id),
+# written by the statement itself.
+_LINES = (
+    "order_lines",
+    None,
+    (
+        "order_id",
+        "line_id",
+        "position",
+        "sku_code",
+        "quantity",
+        "unit_price",
+        "currency",
+        "unallocated",
+        "unallocated_reason",
+        "cancelled",
     ),
-    "order_lines": (
-        "INSERT INTO order_lines (order_id, line_id, position, sku_code, quantity, unit_price,"
-        " currency, unallocated, unallocated_reason, cancelled) VALUES (%(order_id)s,"
-        " %(line_id)s, %(position)s, %(sku_code)s, %(quantity)s, %(unit_price)s, %(currency)s,"
-        " %(unallocated)s, %(unallocated_reason)s, %(cancelled)s)"
-    ),
-    "fulfilments": (
-        "INSERT INTO fulfilments (id, order_id, location_code, status, rule, version,"
-        " created_at, updated_at) VALUES (%(id)s, %(order_id)s, %(location_code)s, %(status)s,"
-        " %(rule)s, %(version)s, %(created_at)s, %(updated_at)s)"
-    ),
-    "allocations": (
-        "INSERT INTO allocations (fulfilment_id, line_id, order_id, location_code, sku_code,"
-        " units) VALUES (%(fulfilment_id)s, %(line_id)s, %(order_id)s, %(location_code)s,"
-        " %(sku_code)s, %(units)s)"
-    ),
-    "decisions": (
-        "INSERT INTO decisions (order_id, seq, outcome, record, created_at)"
-        " VALUES (%(order_id)s, %(seq)s, %(outcome)s, %(record)s, %(created_at)s)"
-    ),
-}
+    "",
+)
+_FULFILMENTS = (
+    "fulfilments",
+    None,
+    ("id", "order_id", "location_code", "status", "rule", "version", "created_at", "updated_at"),
+    "",
+)
+_ALLOCATIONS = (
+    "allocations",
+    None,
+    ("fulfilment_id", "line_id", "order_id", "location_code", "sku_code", "units"),
+    "",
+)
+_DECISIONS = ("decisions", None, ("order_id", "seq", "outcome", "record", "created_at"), "")
+_EVENTS = (
+    "events",
+    "stamp",
+    ("order_id", "fulfilment_id", "type", "payload", "created_at"),
+    "",
+)
+_CHANGES = (
+    "stock_changes",
+    "seq",
+    ("location_code", "sku_code", "changed_at"),
+    " ON CONFLICT DO NOTHING",
+)
+_Table = tuple[str, str | None, tuple[str, ...], str]
 _JSON = frozenset({"customer", "promise_option", "record", "payload"})
-# The change stamp of db/changes.py on PostgreSQL (the transaction's id), written by the
-# statements themselves.
-_PG_EVENT = (
-    "INSERT INTO events (stamp, order_id, fulfilment_id, type, payload, created_at)"
-    " VALUES (pg_current_xact_id()::text::bigint, %(order_id)s, %(fulfilment_id)s, %(type)s,"
-    " %(payload)s, %(created_at)s)"
-)
-_PG_CHANGE = (
-    "INSERT INTO stock_changes (seq, location_code, sku_code, changed_at)"
-    " VALUES (pg_current_xact_id()::text::bigint, %(location)s, %(sku)s, %(now)s)"
-    " ON CONFLICT DO NOTHING"
-)
+_STAMP = "pg_current_xact_id()::text::bigint"
+
+
+def _insert_many(
+    cursor: psycopg.Cursor[Any], table: _Table, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    columns = table[2]
+    params = [_pg_value(column, row[column]) for row in rows for column in columns]
+    cursor.execute(_insert_sql(table, len(rows)), params)
+
+
+@functools.cache
+def _insert_sql(table: _Table, count: int) -> str:
+    name, stamp, columns, suffix = table
+    stamped = [] if stamp is None else [stamp]
+    values = ", ".join([_STAMP] * len(stamped) + ["%s"] * len(columns))
+    names = ", ".join([*stamped, *columns])
+    rows = ", ".join([f"({values})"] * count)
+    return f"INSERT INTO {name} ({names}) VALUES {rows}{suffix}"  # noqa: S608 (constants only)
+
+
 # The lock first, then the check with a fresh snapshot: see `reserve`.
 _PG_LOCK = (
     "SELECT 1 FROM stock_positions WHERE location_code = %(location)s AND sku_code = %(sku)s"
@@ -213,13 +248,10 @@ _PG_RESERVE = (
 )
 
 
-def _pg_row(row: Mapping[str, Any]) -> dict[str, Any]:
-    """JSON columns written by orjson: a decision record is ~100 locations, and the standard
-    library's encoder took a few percent of an order's CPU on them alone."""
-    return {
-        k: Jsonb(v, dumps=orjson.dumps) if k in _JSON and v is not None else v
-        for k, v in row.items()
-    }
+def _pg_value(column: str, value: Any) -> Any:
+    """JSON columns written by orjson: the standard library's encoder was ~2% of an API
+    process's samples under the orders benchmark (the decision records, mostly)."""
+    return Jsonb(value, dumps=orjson.dumps) if column in _JSON and value is not None else value
 
 
 # With the commit in the same round trip, a reserve without room must stop the transaction by
@@ -292,20 +324,18 @@ def _pipelined(
     with pg.pipeline(), pg.cursor() as cursor:
         if begin:
             cursor.execute("BEGIN")
-        cursor.execute(_PG_INSERT["orders"], _pg_row(vars(rows.order)))
+        order = {k: _pg_value(k, v) for k, v in vars(rows.order).items()}
+        cursor.execute(_PG_ORDER, order)
         for table, found in (
-            ("order_lines", rows.lines),
-            ("fulfilments", rows.fulfilments),
-            ("allocations", rows.allocations),
-            ("decisions", rows.decisions),
+            (_LINES, [vars(r) for r in rows.lines]),
+            (_FULFILMENTS, [vars(r) for r in rows.fulfilments]),
+            (_ALLOCATIONS, [vars(r) for r in rows.allocations]),
+            (_DECISIONS, [vars(r) for r in rows.decisions]),
+            (_EVENTS, [{**e, "created_at": now} for e in events_rows]),
+            (_CHANGES, [_changed(key, now) for key, _ in reserve]),
         ):
             if found:
-                cursor.executemany(_PG_INSERT[table], [_pg_row(vars(r)) for r in found])
-        if events_rows:
-            cursor.executemany(_PG_EVENT, [{**_pg_row(e), "created_at": now} for e in events_rows])
-        if reserve:
-            changed = [{"location": loc, "sku": sku, "now": now} for (loc, sku), _ in reserve]
-            cursor.executemany(_PG_CHANGE, changed)
+                _insert_many(cursor, table, found)
         for (location, sku), units in reserve:
             params = {"units": units, "location": location, "sku": sku, "now": now}
             params["own"] = own_hold or ""
@@ -319,6 +349,10 @@ def _pipelined(
         if commit:
             cursor.execute("COMMIT")
     return all(check.rowcount == 1 for check in checks)
+
+
+def _changed(key: tuple[str, str], now: datetime) -> dict[str, Any]:
+    return {"location_code": key[0], "sku_code": key[1], "changed_at": now}
 
 
 def decision_rows(
