@@ -271,9 +271,10 @@ class OrderBody(OrderSummaryBody):
 
 def order_json(order: OrderView) -> bytes:
     """`OrderBody.of_order(order)` as JSON, built from plain dicts and written by orjson: the
-    same document (tests/unit/test_order_json.py), without building the models and
-    validating them again on the way out - most of an order's answer is its decision
-    records, ~100 locations each, and through Pydantic their copy cost more than sourcing."""
+    same document (tests/unit/test_order_json.py), without building the models and having
+    FastAPI validate them again on the way out (which a sync route does in a second worker
+    thread hop). The writing itself is a small part: ~0.006 ms against ~0.03 ms for a demo
+    order through the models."""
     summary = order.summary
     point = order.destination
     document = {

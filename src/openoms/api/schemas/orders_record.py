@@ -1,9 +1,11 @@
 """The decision record an order keeps: `DecisionBody`'s document, built from plain dicts.
 
-Every order writes one or more records (the plan, its runners-up, every location left out and
-why), and through the models (`DecisionBody.of(result).model_dump(mode="json")`) that copy cost
-more than a tenth of placing the order. The same document, field for field and type for type
-(tests/unit/test_order_record.py checks it against the models on the demo's baskets).
+Every order writes one or more records (the plan, its runners-up, the locations left out and
+why). Through the models (`DecisionBody.of(result).model_dump(mode="json")`) a demo basket's
+whole record (155 exclusions) costs ~0.2 ms, as dicts ~0.02 ms; an order's record keeps the
+network's exclusions apart (`ordering._decision`), which leaves ~0.02 ms of the difference per
+record. The same document, field for field and type for type (tests/unit/test_order_record.py
+checks it against the models on random problems).
 """
 
 from __future__ import annotations
