@@ -24,8 +24,10 @@ allocations hold there. Both must be 0.
     .venv/bin/python bench/orders.py [--quick] [--seconds 20] [--concurrency 16]
                                      [--database-url URL] [--skip-sqlite]
 
-It also reports the CPU the API processes used per order during the measured phase (from
-/proc: `oms serve` and the processes under it), `api_cpu_ms_per_order_postgres`.
+It also reports the CPU used per order during the measured phase, from /proc: by the API
+processes (`oms serve` and the processes under it), `api_cpu_ms_per_order_postgres`, and by
+PostgreSQL's processes serving the bench's database (same machine),
+`database_cpu_ms_per_order_postgres`.
 """
 
 from __future__ import annotations
@@ -214,6 +216,17 @@ def cpu_seconds(pids: list[int]) -> float:
     return used / ticks
 
 
+def backends(url: str) -> list[int]:
+    """The PostgreSQL server processes serving `url`'s database now (the API's pools, once
+    warm): their CPU is the database's share of an order (same machine)."""
+    with psycopg.connect(libpq_url(url)) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return [int(row[0]) for row in rows]
+
+
 async def balance(connections: list[Connection], port: int, secret: str, workers: int) -> str:
     """Spread the keep-alive connections evenly over the API processes, as a load balancer
     would: they share one listening socket, and one process may accept a burst of
@@ -251,8 +264,10 @@ async def load_test(
     warm_up: float,
     seconds: float,
     server: int,
-) -> tuple[Phase, float]:
-    """The measured phase, and the CPU seconds the server's processes used during it."""
+    postgres: str | None,
+) -> tuple[Phase, float, float]:
+    """The measured phase, and the CPU seconds the server's processes and (on PostgreSQL) the
+    database's server processes used during it."""
     connections = [Connection(port) for _ in range(concurrency)]
     try:
         spread = await balance(connections, port, secret, workers)
@@ -261,11 +276,12 @@ async def load_test(
             connections, work, port=port, secret=secret, run=f"warm-{uuid7()}", seconds=warm_up
         )
         processes = process_tree(server)
-        cpu = cpu_seconds(processes)
+        database = backends(postgres) if postgres else []
+        cpu, database_cpu = cpu_seconds(processes), cpu_seconds(database)
         phase = await drive(
             connections, work, port=port, secret=secret, run=f"run-{uuid7()}", seconds=seconds
         )
-        return phase, cpu_seconds(processes) - cpu
+        return phase, cpu_seconds(processes) - cpu, cpu_seconds(database) - database_cpu
     finally:
         for connection in connections:
             await connection.close()
@@ -285,10 +301,16 @@ class Placed:
     phase: Phase
     api_cpu_s: float
     """CPU seconds of the API processes (`oms serve` and its workers) during the phase."""
+    database_cpu_s: float
+    """CPU seconds of PostgreSQL's processes serving the bench's database (0 on SQLite)."""
 
     @property
     def cpu_ms_per_order(self) -> float:
         return self.api_cpu_s * 1000 / max(1, len(self.phase.latencies_ms))
+
+    @property
+    def database_cpu_ms_per_order(self) -> float:
+        return self.database_cpu_s * 1000 / max(1, len(self.phase.latencies_ms))
 
 
 def check(name: str, phase: Phase) -> Phase:
@@ -321,7 +343,7 @@ def place_orders(
     )
     try:
         wait_ready(port, server)
-        phase, api_cpu_s = run_loop(
+        phase, api_cpu_s, database_cpu_s = run_loop(
             load_test(
                 port,
                 secret,
@@ -331,16 +353,23 @@ def place_orders(
                 warm_up=warm_up,
                 seconds=seconds,
                 server=server.pid,
+                postgres=url if url.startswith("postgresql") else None,
             )
         )
     finally:
         server.terminate()
         server.wait(timeout=30)
-    placed = Placed(check(name, phase), api_cpu_s)
+    placed = Placed(check(name, phase), api_cpu_s, database_cpu_s)
     print(
         f"{'':>18}  API processes: {placed.cpu_ms_per_order:.2f} ms of CPU per order"
         f" ({api_cpu_s / phase.elapsed_s:.2f} cores busy)"
     )
+    if database_cpu_s:
+        print(
+            f"{'':>18}  PostgreSQL (this database's server processes):"
+            f" {placed.database_cpu_ms_per_order:.2f} ms of CPU per order"
+            f" ({database_cpu_s / phase.elapsed_s:.2f} cores busy)"
+        )
     return placed
 
 
@@ -428,6 +457,7 @@ class CeilingPhase:
     latencies_ms: list[float]
     refused: int = 0
     elapsed_s: float = 0.0
+    database_cpu_s: float = 0.0
 
     @property
     def per_s(self) -> float:
@@ -503,7 +533,11 @@ async def ceiling_load(
 
     try:
         await run(warm_up)
-        return await run(seconds)
+        database = backends(url)
+        cpu = cpu_seconds(database)
+        measured = await run(seconds)
+        measured.database_cpu_s = cpu_seconds(database) - cpu
+        return measured
     finally:
         for conn in connections:
             await conn.close()
@@ -537,6 +571,8 @@ def ceiling(
         f" ms   p99 {percentile(samples, 0.99):7.2f} ms   ({len(samples)} in"
         f" {phase.elapsed_s:.1f} s, {phase.refused} refused for want of stock)"
     )
+    database_ms = phase.database_cpu_s * 1000 / max(1, len(samples))
+    print(f"{'':>18}  PostgreSQL: {database_ms:.2f} ms of CPU per order")
     return phase
 
 
@@ -627,6 +663,7 @@ def main() -> None:
         "p99_ms_postgres": round(p99, 2),
         "oversold_units": beyond + mismatch,
         "api_cpu_ms_per_order_postgres": round(placed.cpu_ms_per_order, 2),
+        "database_cpu_ms_per_order_postgres": round(placed.database_cpu_ms_per_order, 2),
     }
     print(json.dumps({"bench": "orders", "metrics": metrics}))
 
