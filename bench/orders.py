@@ -223,6 +223,7 @@ def backends(url: str) -> list[int]:
         rows = conn.execute(
             "SELECT pid FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            " AND backend_type = 'client backend'"  # not an autovacuum worker passing by
         ).fetchall()
     return [int(row[0]) for row in rows]
 
