@@ -23,6 +23,11 @@ allocations hold there. Both must be 0.
 
     .venv/bin/python bench/orders.py [--quick] [--seconds 20] [--concurrency 16]
                                      [--database-url URL] [--skip-sqlite]
+
+It also reports the CPU used per order during the measured phase, from /proc: by the API
+processes (`oms serve` and the processes under it), `api_cpu_ms_per_order_postgres`, and by
+PostgreSQL's processes serving the bench's database (same machine),
+`database_cpu_ms_per_order_postgres`.
 """
 
 from __future__ import annotations
@@ -181,6 +186,48 @@ def server_pids(port: int) -> dict[int, int]:
     return found
 
 
+def process_tree(root: int) -> list[int]:
+    """`root` and every process below it (`oms serve` and its API worker processes)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    tree, frontier = [root], [root]
+    while frontier:
+        frontier = [pid for pid, parent in parents.items() if parent in frontier]
+        tree += frontier
+    return tree
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU used so far by `pids` (those still running), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used += int(fields[11]) + int(fields[12])  # utime, stime
+    return used / ticks
+
+
+def backends(url: str) -> list[int]:
+    """The PostgreSQL server processes serving `url`'s database now (the API's pools, once
+    warm): their CPU is the database's share of an order (same machine)."""
+    with psycopg.connect(libpq_url(url)) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            " AND backend_type = 'client backend'"  # not an autovacuum worker passing by
+        ).fetchall()
+    return [int(row[0]) for row in rows]
+
+
 async def balance(connections: list[Connection], port: int, secret: str, workers: int) -> str:
     """Spread the keep-alive connections evenly over the API processes, as a load balancer
     would: they share one listening socket, and one process may accept a burst of
@@ -217,7 +264,11 @@ async def load_test(
     workers: int,
     warm_up: float,
     seconds: float,
-) -> Phase:
+    server: int,
+    postgres: str | None,
+) -> tuple[Phase, float, float]:
+    """The measured phase, and the CPU seconds the server's processes and (on PostgreSQL) the
+    database's server processes used during it."""
     connections = [Connection(port) for _ in range(concurrency)]
     try:
         spread = await balance(connections, port, secret, workers)
@@ -225,9 +276,13 @@ async def load_test(
         await drive(
             connections, work, port=port, secret=secret, run=f"warm-{uuid7()}", seconds=warm_up
         )
-        return await drive(
+        processes = process_tree(server)
+        database = backends(postgres) if postgres else []
+        cpu, database_cpu = cpu_seconds(processes), cpu_seconds(database)
+        phase = await drive(
             connections, work, port=port, secret=secret, run=f"run-{uuid7()}", seconds=seconds
         )
+        return phase, cpu_seconds(processes) - cpu, cpu_seconds(database) - database_cpu
     finally:
         for connection in connections:
             await connection.close()
@@ -240,6 +295,23 @@ def run_loop(work: Coroutine[Any, Any, Any]) -> Any:
     except ImportError:
         return asyncio.run(work)
     return uvloop.run(work)
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    phase: Phase
+    api_cpu_s: float
+    """CPU seconds of the API processes (`oms serve` and its workers) during the phase."""
+    database_cpu_s: float
+    """CPU seconds of PostgreSQL's processes serving the bench's database (0 on SQLite)."""
+
+    @property
+    def cpu_ms_per_order(self) -> float:
+        return self.api_cpu_s * 1000 / max(1, len(self.phase.latencies_ms))
+
+    @property
+    def database_cpu_ms_per_order(self) -> float:
+        return self.database_cpu_s * 1000 / max(1, len(self.phase.latencies_ms))
 
 
 def check(name: str, phase: Phase) -> Phase:
@@ -264,7 +336,7 @@ def place_orders(
     concurrency: int,
     warm_up: float,
     seconds: float,
-) -> Phase:
+) -> Placed:
     port = free_port()
     env = {**os.environ, "OMS_DATABASE_URL": url}
     server = subprocess.Popen(
@@ -272,7 +344,7 @@ def place_orders(
     )
     try:
         wait_ready(port, server)
-        phase = run_loop(
+        phase, api_cpu_s, database_cpu_s = run_loop(
             load_test(
                 port,
                 secret,
@@ -281,12 +353,25 @@ def place_orders(
                 workers=workers,
                 warm_up=warm_up,
                 seconds=seconds,
+                server=server.pid,
+                postgres=url if url.startswith("postgresql") else None,
             )
         )
     finally:
         server.terminate()
         server.wait(timeout=30)
-    return check(name, phase)
+    placed = Placed(check(name, phase), api_cpu_s, database_cpu_s)
+    print(
+        f"{'':>18}  API processes: {placed.cpu_ms_per_order:.2f} ms of CPU per order"
+        f" ({api_cpu_s / phase.elapsed_s:.2f} cores busy)"
+    )
+    if database_cpu_s:
+        print(
+            f"{'':>18}  PostgreSQL (this database's server processes):"
+            f" {placed.database_cpu_ms_per_order:.2f} ms of CPU per order"
+            f" ({database_cpu_s / phase.elapsed_s:.2f} cores busy)"
+        )
+    return placed
 
 
 # --- oversold -----------------------------------------------------------------------------------
@@ -373,6 +458,7 @@ class CeilingPhase:
     latencies_ms: list[float]
     refused: int = 0
     elapsed_s: float = 0.0
+    database_cpu_s: float = 0.0
 
     @property
     def per_s(self) -> float:
@@ -448,7 +534,11 @@ async def ceiling_load(
 
     try:
         await run(warm_up)
-        return await run(seconds)
+        database = backends(url)
+        cpu = cpu_seconds(database)
+        measured = await run(seconds)
+        measured.database_cpu_s = cpu_seconds(database) - cpu
+        return measured
     finally:
         for conn in connections:
             await conn.close()
@@ -482,6 +572,8 @@ def ceiling(
         f" ms   p99 {percentile(samples, 0.99):7.2f} ms   ({len(samples)} in"
         f" {phase.elapsed_s:.1f} s, {phase.refused} refused for want of stock)"
     )
+    database_ms = phase.database_cpu_s * 1000 / max(1, len(samples))
+    print(f"{'':>18}  PostgreSQL: {database_ms:.2f} ms of CPU per order")
     return phase
 
 
@@ -517,7 +609,7 @@ def main() -> None:
     secret = prepare(postgres, data, now)
     sql = ceiling(postgres, data, work, concurrency=concurrency, warm_up=warm_up, seconds=seconds)
     before = reserved_now(postgres)
-    on_postgres = place_orders(
+    placed = place_orders(
         "openoms PostgreSQL",
         postgres,
         2,
@@ -527,6 +619,7 @@ def main() -> None:
         warm_up=warm_up,
         seconds=seconds,
     )
+    on_postgres = placed.phase
     beyond, mismatch = oversold(postgres, before)
     print(f"{'':>18}  oversold: {beyond} units beyond ATP, {mismatch} units reserved != allocated")
 
@@ -552,7 +645,7 @@ def main() -> None:
                 f" {lite_mismatch} units reserved != allocated"
             )
             beyond, mismatch = beyond + lite_beyond, mismatch + lite_mismatch
-            lite_per_s = on_sqlite.per_s
+            lite_per_s = on_sqlite.phase.per_s
 
     p99 = percentile(on_postgres.latencies_ms, 0.99)
     ratio = on_postgres.per_s / sql.per_s
@@ -570,6 +663,8 @@ def main() -> None:
         "p50_ms_postgres": round(statistics.median(on_postgres.latencies_ms), 2),
         "p99_ms_postgres": round(p99, 2),
         "oversold_units": beyond + mismatch,
+        "api_cpu_ms_per_order_postgres": round(placed.cpu_ms_per_order, 2),
+        "database_cpu_ms_per_order_postgres": round(placed.database_cpu_ms_per_order, 2),
     }
     print(json.dumps({"bench": "orders", "metrics": metrics}))
 

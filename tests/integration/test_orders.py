@@ -19,6 +19,7 @@ from openoms.db.tables import allocations, stock_positions
 from openoms.db.uow import Database
 from openoms.domain.profiles import DeliveryMethod, installed_criteria
 from openoms.services import ordering
+from openoms.services.availability import AvailabilityIndex
 from openoms.services.ordering import Customer, OrderRequest
 from openoms.services.promise import place_city
 from openoms.services.sourcing import RequestedLine
@@ -365,6 +366,42 @@ def test_concurrent_orders_never_sell_more_units_than_there_are(
         order = world.client.get(f"/v1/orders/{summary['id']}", headers=world.admin).json()
         unallocated += order["lines"][0]["buckets"]["unallocated"]
     assert sold + unallocated == threads * per_thread
+
+
+def test_a_race_lost_to_another_process_writes_nothing_and_sources_again(
+    world: World, morning: datetime
+) -> None:
+    """This process's index still sees the warehouse's last unit, which another process sold:
+    the write that would reserve it finds no room and is rolled back whole (on PostgreSQL in
+    the round trip that would have committed it), and the basket is sourced again from fresh
+    figures: the store's unit."""
+    network(world, [("WH1", "A", 1), ("ST1", "A", 1)])
+    index = AvailabilityIndex(world.db, max_staleness=3600)  # catches up when marked stale
+    stale = SourcingView(world.db, criteria=installed_criteria(), index=index)
+    stale.refresh()
+    elsewhere = SourcingView(world.db, criteria=installed_criteria())
+    first = ordering.place_order(
+        world.db, elsewhere, request("elsewhere", 1), now=morning, record=decision_record
+    )
+    assert [f.location for f in first.order.fulfilments] == ["WH1"]
+
+    second = ordering.place_order(
+        world.db, stale, request("here", 1), now=morning, record=decision_record
+    )
+
+    assert [f.location for f in second.order.fulfilments] == ["ST1"]
+    assert [d.outcome for d in second.order.decisions] == ["race_lost", "allocated"]
+    assert (reserved(world.db, "WH1", "A"), reserved(world.db, "ST1", "A")) == (1, 1)
+    assert count_allocations(world.db) == 2
+    listed = world.client.get("/v1/orders", headers=world.admin).json()["items"]
+    assert sorted(o["id"] for o in listed) == sorted(
+        [first.order.summary.id, second.order.summary.id]
+    )
+    cancelled = world.client.post(
+        f"/v1/orders/{second.order.summary.id}/cancel", headers=world.admin
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    assert reserved(world.db, "ST1", "A") == 0
 
 
 near_lines = st.fixed_dictionaries(

@@ -473,18 +473,13 @@ def _save(
     }
     history: list[tuple[str, Mapping[str, Any]]] = list(notes)
     history += [(o, _decision(record, result)) for o, result in [*lost, *sourcing.results]]
-    events = _placed_events(order, lines, placed)
     hold_id = sourcing.hold_id
-    if hold_id is not None:
-        payload = {"hold_id": hold_id, "order_id": order_id, "channel": request.channel}
-        events.append(
-            {
-                "order_id": order_id,
-                "fulfilment_id": None,
-                "type": "hold.converted",
-                "payload": payload,
-            }
-        )
+    events = _placed_events(order, lines, placed, hold_id)
+    timers = (
+        any(placed.unallocated.values())
+        or any(f["status"] == INITIAL_STATUS.value for f in placed.fulfilments)
+        or request.method in COLLECT_METHODS
+    )
     with db.write() as uow:
         conn = uow.conn
         if not _known_channel(view, conn, request.channel):
@@ -495,15 +490,18 @@ def _save(
         ):
             raise _RaceLost(hold_id)
         reserve = sorted(wanted.items())
+        stamp: int | None
         if conn.dialect.name == "postgresql":
             decisions = repo.decision_rows(order_id, history, now, start=1)
             rows = repo.OrderRows.of(
                 order, lines, placed.fulfilments, placed.allocations, decisions
             )
-            short = repo.place_in_one_trip(conn, rows, events, reserve, now, own_hold=hold_id)
-            if short:
-                raise _RaceLost(*short[0])
-            stamp = changes.stamp(conn)
+            # Without timers to set, nothing follows: the pipeline commits too.
+            if not repo.place_in_one_trip(
+                conn, rows, events, reserve, now, own_hold=hold_id, commit=not timers
+            ):
+                raise _RaceLost(order_id)
+            stamp = None  # the statements stamped themselves; read only if needed below
         else:
             stamp = changes.stamp(conn)
             repo.insert_order(conn, order, lines, placed.fulfilments, placed.allocations)
@@ -518,14 +516,11 @@ def _save(
             rows = repo.OrderRows.of(
                 order, lines, placed.fulfilments, placed.allocations, decisions
             )
-        if (
-            any(placed.unallocated.values())
-            or any(f["status"] == INITIAL_STATUS.value for f in placed.fulfilments)
-            or request.method in COLLECT_METHODS
-        ):
+        if timers:
             # timers builds on this module (order views, decision records): a cycle at import.
             from openoms.services.timers import after_placement  # noqa: PLC0415
 
+            stamp = changes.stamp(conn) if stamp is None else stamp
             after_placement(conn, view, order_id, stamp, now)
             reread = repo.load(conn, order_id)
             assert reread is not None
@@ -649,8 +644,12 @@ def _placed_rows(
 
 
 def _placed_events(
-    order: Mapping[str, Any], lines: Sequence[Mapping[str, Any]], placed: _PlacedRows
+    order: Mapping[str, Any],
+    lines: Sequence[Mapping[str, Any]],
+    placed: _PlacedRows,
+    hold_id: str | None,
 ) -> list[dict[str, Any]]:
+    """The order placed, each fulfilment's first state, and the hold it converted (if any)."""
     order_id = order["id"]
     rows: list[dict[str, Any]] = [
         {
@@ -690,6 +689,16 @@ def _placed_events(
                         if a["fulfilment_id"] == fulfilment["id"]
                     ],
                 },
+            }
+        )
+    if hold_id is not None:
+        payload = {"hold_id": hold_id, "order_id": order_id, "channel": order["channel"]}
+        rows.append(
+            {
+                "order_id": order_id,
+                "fulfilment_id": None,
+                "type": "hold.converted",
+                "payload": payload,
             }
         )
     return rows

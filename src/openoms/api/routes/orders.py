@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response
+from starlette.concurrency import run_in_threadpool
 
 from openoms.api.auth import Seller, allow, check_channel_scope
 from openoms.api.deps import CodePath, CursorQuery, DatabaseDep, LimitQuery, NowDep, SourcingViewDep
@@ -15,14 +16,16 @@ from openoms.api.schemas.orders import (
     OrderBody,
     OrderRequestBody,
     OrderSummaryBody,
+    order_json,
 )
-from openoms.api.schemas.sourcing import DecisionBody
+from openoms.api.schemas.orders_record import decision_record
 from openoms.domain.fulfilments import Actor
 from openoms.domain.orders import OrderStatus
 from openoms.errors import NotFound
 from openoms.services import ordering
 from openoms.services.keys import Principal, Role
-from openoms.services.sourcing import SourcingResult
+
+__all__ = ["decision_record", "router"]
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 
@@ -33,13 +36,14 @@ IdempotencyHeader = Annotated[
 ]
 
 
-def decision_record(result: SourcingResult) -> dict[str, Any]:
-    return DecisionBody.of(result).model_dump(mode="json")
-
-
 def _scope(caller: Principal) -> str | None:
     """A store key sees the orders with a fulfilment at its location only."""
     return caller.location if caller.role is Role.STORE else None
+
+
+def _answer(order: ordering.OrderView, status: int = 200, **headers: str) -> Response:
+    """The order as `OrderBody` shows it, written without the models (`order_json`)."""
+    return Response(order_json(order), status, headers, media_type="application/json")
 
 
 def _visible(caller: Principal, order: ordering.OrderView) -> ordering.OrderView:
@@ -49,21 +53,24 @@ def _visible(caller: Principal, order: ordering.OrderView) -> ordering.OrderView
     return order
 
 
+# Placing an order is `async`, its database work one call in a worker thread: a sync route
+# also hops to a thread a second time to validate and serialize its answer. The answer is
+# written by `order_json` (the `OrderBody` document) and returned as it is.
 @router.post(
     "",
     status_code=201,
+    response_model=OrderBody,
     responses={200: {"description": "The same key and body again: the order placed first."}},
 )
-def place_order(
+async def place_order(
     body: OrderRequestBody,
     key: IdempotencyHeader,
     *,
     caller: Channel,
-    response: Response,
     db: DatabaseDep,
     view: SourcingViewDep,
     now: NowDep,
-) -> OrderBody:
+) -> Response:
     """Source the basket with the channel's live profile and allocate its units at once.
 
     Units no location can give now stay `unallocated` on their line, with the reason: the
@@ -71,11 +78,12 @@ def place_order(
     answer the first order with 200 and create nothing; another body with a used key is a 409.
     """
     check_channel_scope(caller, body.channel, "channel")
-    placed = ordering.place_order(db, view, body.to_request(key), now=now, record=decision_record)
-    if not placed.created:
-        response.status_code = 200
-    response.headers["Location"] = f"/v1/orders/{placed.order.summary.id}"
-    return OrderBody.of_order(placed.order)
+    request = body.to_request(key)
+    placed = await run_in_threadpool(
+        ordering.place_order, db, view, request, now=now, record=decision_record
+    )
+    location = f"/v1/orders/{placed.order.summary.id}"
+    return _answer(placed.order, 201 if placed.created else 200, Location=location)
 
 
 @router.get("")
@@ -99,21 +107,21 @@ def list_orders(
     return Page[OrderSummaryBody].of(items, limit, lambda order: order.id)
 
 
-@router.get("/{order_id}")
-def get_order(order_id: CodePath, caller: Seller, db: DatabaseDep) -> OrderBody:
+@router.get("/{order_id}", response_model=OrderBody)
+def get_order(order_id: CodePath, caller: Seller, db: DatabaseDep) -> Response:
     """The order, its lines with where each unit stands, its fulfilments, its decisions."""
     order = ordering.get_order(db, order_id, location=_scope(caller))
-    return OrderBody.of_order(_visible(caller, order))
+    return _answer(_visible(caller, order))
 
 
-@router.post("/{order_id}/cancel")
+@router.post("/{order_id}/cancel", response_model=OrderBody)
 def cancel_order(
     order_id: CodePath,
     caller: Channel,
     db: DatabaseDep,
     now: NowDep,
     body: CancelRequest | None = None,
-) -> OrderBody:
+) -> Response:
     """Cancel the whole order, or units of some lines; held units are released at once.
 
     Units that left their location (shipped, in transfer, delivered) cannot be cancelled:
@@ -122,4 +130,4 @@ def cancel_order(
     _visible(caller, ordering.get_order(db, order_id))
     actor = Actor.ADMIN if caller.role is Role.ADMIN else Actor.CHANNEL
     lines = body.to_lines() if body is not None else None
-    return OrderBody.of_order(ordering.cancel_order(db, order_id, lines, actor=actor, now=now))
+    return _answer(ordering.cancel_order(db, order_id, lines, actor=actor, now=now))

