@@ -14,7 +14,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, select, tuple_, update
+from sqlalchemy import (
+    CompoundSelect,
+    Connection,
+    Row,
+    and_,
+    bindparam,
+    func,
+    select,
+    tuple_,
+    union_all,
+    update,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 from openoms.db.repositories import reservations
@@ -104,14 +115,19 @@ def close(
     return result.rowcount == 1
 
 
+_AFTER = bindparam("after", type_=holds.c.expires_at.type)
+_ACTIVE: CompoundSelect[str, str, datetime, int] = union_all(
+    select(_l.location_code, _l.sku_code, _h.expires_at, func.sum(_l.units))
+    .select_from(hold_lines.join(holds, _h.id == _l.hold_id))
+    .where(and_(_h.state == ACTIVE, _h.expires_at > _AFTER))
+    .group_by(_l.location_code, _l.sku_code, _h.expires_at),
+    reservations.active_query(_AFTER),
+)
+"""Built once: every catch-up of the availability index that saw a change sends it."""
+
+
 def active(conn: Connection, after: datetime) -> list[tuple[str, str, datetime, int]]:
     """(location, sku, expires_at, units) of active holds and holding e-reservations expiring
-    after `after`."""
-    query = (
-        select(_l.location_code, _l.sku_code, _h.expires_at, func.sum(_l.units))
-        .select_from(hold_lines.join(holds, _h.id == _l.hold_id))
-        .where(and_(_h.state == ACTIVE, _h.expires_at > after))
-        .group_by(_l.location_code, _l.sku_code, _h.expires_at)
-    )
-    found = [(row[0], row[1], row[2], int(row[3])) for row in conn.execute(query)]
-    return found + reservations.active(conn, after)
+    after `after`: one statement for both."""
+    rows = conn.execute(_ACTIVE, {"after": after})
+    return [(row[0], row[1], row[2], int(row[3])) for row in rows]

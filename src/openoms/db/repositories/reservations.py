@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, or_, select, text, update
+from sqlalchemy import Connection, Row, Select, and_, func, or_, select, text, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from openoms.db.tables import reservation_lines, reservations
@@ -37,14 +37,14 @@ def reserved_units(location: ColumnElement[Any], sku: ColumnElement[Any], now: A
     )
 
 
-def active(conn: Connection, after: datetime) -> list[tuple[str, str, datetime, int]]:
-    """(location, sku, expires_at, units) of reservations holding and expiring after `after`."""
-    query = (
+def active_query(after: ColumnElement[datetime]) -> Select[str, str, datetime, int]:
+    """(location, sku, expires_at, units) of reservations holding and expiring after `after`
+    (a bound parameter: `holds.active` sends this with the holds' own, in one statement)."""
+    return (
         select(_l.location_code, _l.sku_code, _l.holding_until, func.sum(_l.units))
         .where(_l.holding_until > after)
         .group_by(_l.location_code, _l.sku_code, _l.holding_until)
     )
-    return [(row[0], row[1], row[2], int(row[3])) for row in conn.execute(query)]
 
 
 def lock_customer(conn: Connection, customer_key: str) -> None:
