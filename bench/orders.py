@@ -37,14 +37,11 @@ import asyncio
 import json
 import os
 import random
-import re
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -60,8 +57,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.promise import (
     Connection,
     Phase,
+    balance,
     destinations,
-    encode_get,
     free_port,
     percentile,
     prepare,
@@ -169,23 +166,6 @@ async def drive(
     return phase
 
 
-def server_pids(port: int) -> dict[int, int]:
-    """The process serving each established connection to `port`, by the client's port."""
-    listing = subprocess.run(
-        ["ss", "-tnpH", "state", "established", f"( sport = :{port} )"],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout
-    found = {}
-    for line in listing.splitlines():
-        pid = re.search(r"pid=(\d+)", line)
-        fields = line.split()
-        if pid and len(fields) >= 4:
-            found[int(fields[3].rsplit(":", 1)[1])] = int(pid.group(1))
-    return found
-
-
 def process_tree(root: int) -> list[int]:
     """`root` and every process below it (`oms serve` and its API worker processes)."""
     parents: dict[int, int] = {}
@@ -226,33 +206,6 @@ def backends(url: str) -> list[int]:
             " AND backend_type = 'client backend'"  # not an autovacuum worker passing by
         ).fetchall()
     return [int(row[0]) for row in rows]
-
-
-async def balance(connections: list[Connection], port: int, secret: str, workers: int) -> str:
-    """Spread the keep-alive connections evenly over the API processes, as a load balancer
-    would: they share one listening socket, and one process may accept a burst of
-    connections alone. A connection on the busiest process is reopened until they are even."""
-    probe = encode_get("/healthz", port, secret)
-    for connection in connections:
-        await connection.request(probe)
-        await asyncio.sleep(0.01)
-    if shutil.which("ss") is None:
-        return "not checked (no `ss` on this machine)"
-    for _ in range(20 * len(connections)):
-        by_port = server_pids(port)
-        owner = {}
-        for connection in connections:
-            assert connection.writer is not None
-            owner[id(connection)] = by_port.get(connection.writer.get_extra_info("sockname")[1])
-        counts = Counter(owner.values())
-        if len(counts) >= workers and max(counts.values()) - min(counts.values()) <= 1:
-            break
-        busiest = counts.most_common(1)[0][0]
-        moved = next(c for c in connections if owner[id(c)] == busiest)
-        await moved.close()
-        await asyncio.sleep(0.02)
-        await moved.request(probe)
-    return ", ".join(f"{n} on pid {pid}" for pid, n in sorted(counts.items(), key=str))
 
 
 async def load_test(

@@ -3,7 +3,8 @@
 The server is started for real (`oms serve`) on the demo network: PostgreSQL with 2 workers when
 OMS_TEST_POSTGRES_URL is set (or `--database-url` names a PostgreSQL database), else SQLite in a
 temporary folder with 1 worker. A small asyncio client, cheap on CPU because it shares the
-machine with the server, keeps `--concurrency` keep-alive HTTP/1.1 connections busy: first with
+machine with the server, keeps `--concurrency` keep-alive HTTP/1.1 connections busy, spread
+evenly over the API processes first as a load balancer would (`balance`): first with
 the baseline, `GET /healthz` (the floor of HTTP + framework cost), then with `POST /v1/promise`
 on 3-line baskets (distinct skus drawn by popularity from the demo catalogue) sent to points
 near French towns drawn by population. Each phase warms up, then runs for `--seconds`;
@@ -33,12 +34,15 @@ import asyncio
 import json
 import os
 import random
+import re
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -224,11 +228,64 @@ async def drive(connections: list[Connection], requests: list[bytes], seconds: f
     return phase
 
 
+def server_pids(port: int) -> dict[int, int]:
+    """The process serving each established connection to `port`, by the client's port."""
+    listing = subprocess.run(
+        ["ss", "-tnpH", "state", "established", f"( sport = :{port} )"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    found = {}
+    for line in listing.splitlines():
+        pid = re.search(r"pid=(\d+)", line)
+        fields = line.split()
+        if pid and len(fields) >= 4:
+            found[int(fields[3].rsplit(":", 1)[1])] = int(pid.group(1))
+    return found
+
+
+async def balance(connections: list[Connection], port: int, secret: str, workers: int) -> str:
+    """Spread the keep-alive connections evenly over the API processes, as a load balancer
+    would: they share one listening socket, and one process may accept a burst of
+    connections alone. A connection on the busiest process is reopened until they are even."""
+    probe = encode_get("/healthz", port, secret)
+    for connection in connections:
+        await connection.request(probe)
+        await asyncio.sleep(0.01)
+    if shutil.which("ss") is None:
+        return "not checked (no `ss` on this machine)"
+    for _ in range(20 * len(connections)):
+        by_port = server_pids(port)
+        owner = {}
+        for connection in connections:
+            assert connection.writer is not None
+            owner[id(connection)] = by_port.get(connection.writer.get_extra_info("sockname")[1])
+        counts = Counter(owner.values())
+        if len(counts) >= workers and max(counts.values()) - min(counts.values()) <= 1:
+            break
+        busiest = counts.most_common(1)[0][0]
+        moved = next(c for c in connections if owner[id(c)] == busiest)
+        await moved.close()
+        await asyncio.sleep(0.02)
+        await moved.request(probe)
+    return ", ".join(f"{n} on pid {pid}" for pid, n in sorted(counts.items(), key=str))
+
+
 async def load_test(
-    port: int, requests: list[bytes], concurrency: int, warm_up: float, seconds: float
+    port: int,
+    requests: list[bytes],
+    concurrency: int,
+    warm_up: float,
+    seconds: float,
+    *,
+    secret: str,
+    workers: int,
 ) -> Phase:
     connections = [Connection(port) for _ in range(concurrency)]
     try:
+        spread = await balance(connections, port, secret, workers)
+        print(f"{'':>18}  connections: {spread}")
         await drive(connections, requests, warm_up)
         return await drive(connections, requests, seconds)
     finally:
@@ -246,9 +303,19 @@ def run_loop(work: Coroutine[object, object, Phase]) -> Phase:
 
 
 def run_phase(
-    name: str, port: int, requests: list[bytes], *, concurrency: int, warm_up: float, seconds: float
+    name: str,
+    port: int,
+    requests: list[bytes],
+    *,
+    concurrency: int,
+    warm_up: float,
+    seconds: float,
+    secret: str,
+    workers: int,
 ) -> Phase:
-    phase = run_loop(load_test(port, requests, concurrency, warm_up, seconds))
+    phase = run_loop(
+        load_test(port, requests, concurrency, warm_up, seconds, secret=secret, workers=workers)
+    )
     if phase.completed and phase.errors / phase.completed > MAX_ERROR_SHARE:
         raise SystemExit(
             f"{name}: {phase.errors} of {phase.completed} requests failed;"
@@ -454,6 +521,8 @@ def main() -> None:
                 concurrency=concurrency,
                 warm_up=warm_up,
                 seconds=seconds,
+                secret=secret,
+                workers=workers,
             )
             requests = [encode_post("/v1/promise", body, port, secret) for body in bodies]
             promises = run_phase(
@@ -463,6 +532,8 @@ def main() -> None:
                 concurrency=concurrency,
                 warm_up=warm_up,
                 seconds=seconds,
+                secret=secret,
+                workers=workers,
             )
         finally:
             server.terminate()
