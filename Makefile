@@ -33,7 +33,7 @@ install: $(STAMP) $(VENDOR)/htmx.min.js compiled
 # sources run (slower, the same answers); CI checks that the build is in use.
 compiled: $(STAMP)
 	@$(BIN)/python -c "import sys, openoms.compiled as c; sys.exit(c.state() != c.State.COMPILED)" \
-		2>/dev/null || $(BIN)/python -m openoms.compiled \
+		2>/dev/null || $(BIN)/python -c "import openoms.compiled as c; c.main()" \
 		|| echo "warning: the hot path could not be compiled (a C compiler?): running the sources"
 
 # The browser tests drive Debian's chromium (Playwright's own download does not work here).

@@ -3,7 +3,7 @@
 The promise and the optimizer spend their time in plain Python code: the search, the carriers'
 cost model, the profile filters, the calendars. mypyc (part of mypy, which already checks these
 modules strictly) compiles them, unchanged, to C extensions that sit beside their sources:
-`make install` builds them (`python -m openoms.compiled`), and Python imports an extension
+`make install` builds them (`make compiled`: `compiled.main()`), and Python imports an extension
 before a source of the same name. The promise takes about a third less CPU, the optimizer about
 two fifths (docs/benchmarks.md).
 
@@ -173,6 +173,7 @@ def build() -> None:
     MANIFEST.write_text(json.dumps(recorded, indent=1, sort_keys=True) + "\n")
 
 
-if __name__ == "__main__":
+def main() -> None:
+    """`make compiled` (not `python -m`: the package imports this module first, to guard)."""
     build()
     print(f"openoms: {len(MODULES)} modules compiled with mypyc")
