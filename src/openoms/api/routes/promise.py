@@ -48,8 +48,8 @@ async def _caught_up(view: SourcingView) -> None:
     """What this process wrote is read at once (the index was marked stale); what others wrote
     may show a catch-up later: a promise that finds the index merely due by age does not wait
     for the database, it starts one catch-up in a worker thread and reads the index as it is.
-    (Waiting was the promise's tail: the catch-up's thread takes the GIL back from the event
-    loop at each of its round trips, up to 5 ms each, while the promise waits on it.)"""
+    (A promise that waits pays the catch-up's round trips, and at each the worker thread may
+    wait up to the interpreter's 5 ms switch interval to take the GIL back from the loop.)"""
     index = view.index
     if not index.due():
         return
