@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from openoms.domain.sourcing import Plan, Shortfall
+from openoms.api.schemas.sourcing import plan_document
+from openoms.domain.sourcing import Shortfall
 from openoms.services.sourcing import SourcingResult
 
 
@@ -22,8 +23,8 @@ def decision_record(result: SourcingResult) -> dict[str, Any]:
     return {
         "profile": result.profile,
         "rule": result.rule,
-        "plan": _plan(decision.plan) if decision and decision.plan else None,
-        "runners_up": [_plan(p) for p in decision.runners_up] if decision else [],
+        "plan": plan_document(decision.plan) if decision and decision.plan else None,
+        "runners_up": [plan_document(p) for p in decision.runners_up] if decision else [],
         "exact": bool(decision.exact if decision else all(a.decision.exact for a in attempts)),
         "nodes": int(sum(a.decision.nodes for a in attempts)),
         "elapsed_ms": float(sum(a.decision.elapsed_ms for a in attempts)),
@@ -43,35 +44,6 @@ def decision_record(result: SourcingResult) -> dict[str, Any]:
             }
             for a in attempts
         ],
-    }
-
-
-def _plan(plan: Plan) -> dict[str, Any]:
-    figures = plan.breakdown
-    return {
-        "shipments": [
-            {
-                "location": s.location,
-                "allocations": [
-                    {"line_id": a.line_id, "location": a.location, "units": int(a.units)}
-                    for a in s.allocations
-                ],
-                "cost": int(s.breakdown.cost),
-                "days": int(s.breakdown.days),
-                "carbon_g": int(s.breakdown.carbon_g),
-                "parcels": int(s.breakdown.parcels),
-                "protected_units": int(s.protected_units),
-            }
-            for s in plan.shipments
-        ],
-        "breakdown": {
-            "cost": int(figures.cost),
-            "days": int(figures.days),
-            "carbon_g": int(figures.carbon_g),
-            "parcels": int(figures.parcels),
-            "protected_units": int(figures.protected_units),
-            "objective": float(figures.objective),
-        },
     }
 
 
