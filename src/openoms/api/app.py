@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openoms import __version__
 from openoms.api import errors
+from openoms.api.direct import DirectRoutes
 from openoms.api.routes import (
     carriers,
     channels,
@@ -139,6 +140,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     )
     app.state.sourcing = SourcingView(database, criteria=app.state.criteria, index=app.state.index)
     app.add_middleware(WritesMarkTheIndexStale, index=app.state.index)
+    app.add_middleware(DirectRoutes, fastapi=app)  # outermost of ours: the promise first
 
     errors.install(app)
     # Routes are matched in order: the busiest first (the promise, orders), so that their

@@ -23,11 +23,16 @@ async def principal(
     return ring.authenticate(credentials.credentials if credentials else None)
 
 
+def admits(caller: Principal, roles: tuple[Role, ...]) -> bool:
+    """Admin is always admitted."""
+    return caller.role is Role.ADMIN or caller.role in roles
+
+
 def allow(*roles: Role) -> Callable[..., Awaitable[Principal]]:
     """A dependency admitting the given roles (admin is always admitted)."""
 
     async def check(caller: Annotated[Principal, Depends(principal)]) -> Principal:
-        if caller.role is not Role.ADMIN and caller.role not in roles:
+        if not admits(caller, roles):
             raise Forbidden(f"role {caller.role.value!r} may not do this")
         return caller
 
@@ -52,5 +57,6 @@ def check_channel_scope(caller: Principal, channel: str, field: str | None = Non
 
 Admin = Annotated[Principal, Depends(allow())]
 Reader = Annotated[Principal, Depends(allow(Role.CHANNEL, Role.STORE, Role.CARRIER))]
-Seller = Annotated[Principal, Depends(allow(Role.CHANNEL, Role.STORE))]
+SELLERS = (Role.CHANNEL, Role.STORE)
+Seller = Annotated[Principal, Depends(allow(*SELLERS))]
 StockWriter = Annotated[Principal, Depends(allow(Role.STORE))]

@@ -132,6 +132,14 @@ class KeyRing:
             raise Unauthorized("unknown or revoked API key")
         return principal
 
+    def remembered(self, secret: str) -> Principal | None:
+        """The principal of a key this process resolved less than `ttl` ago, without IO; None
+        when it must be read (or is unknown: `authenticate` says which)."""
+        cached = self._cache.get(hash_key(secret))
+        if cached is None or cached[0] <= time.monotonic():
+            return None
+        return cached[1]
+
     def _load(self, digest: str) -> Principal | None:
         with self._db.read() as conn:
             row = repo.by_hash(conn, digest)

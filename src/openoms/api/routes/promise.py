@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -21,6 +22,7 @@ from openoms.api.schemas.promise import (
     promise_document,
 )
 from openoms.services import promise
+from openoms.services.keys import Principal
 from openoms.services.sourcing_view import SourcingView
 
 router = APIRouter(prefix="/v1/promise", tags=["promise"])
@@ -38,10 +40,14 @@ _catching_up: dict[int, asyncio.Future[None]] = {}
 """The catch-up running in the background, per view (one at a time)."""
 
 
-def _json(document: dict[str, Any]) -> Response:
+def dumps(document: dict[str, Any]) -> bytes:
     """The answer written by orjson, as the response model would write it (UTC as `Z`), without
     validating the promise's forty-odd objects again (tests/unit/test_promise_documents.py)."""
-    return Response(orjson.dumps(document, option=orjson.OPT_UTC_Z), media_type="application/json")
+    return orjson.dumps(document, option=orjson.OPT_UTC_Z)
+
+
+def _json(document: dict[str, Any]) -> Response:
+    return Response(dumps(document), media_type="application/json")
 
 
 async def _caught_up(view: SourcingView) -> None:
@@ -77,6 +83,23 @@ async def promise_basket(
     A method that cannot serve (no live profile, no plan, a store closed) is listed in
     `unavailable` with the reason, not an error. Nothing is reserved.
     """
+    return _json(await basket_document(body, caller, view, now))
+
+
+@router.post("/product", response_model=ProductPromiseBody)
+async def promise_product(
+    body: ProductPromiseRequest, caller: Seller, view: SourcingViewDep, now: NowDep
+) -> Response:
+    """One unit delivered home: the earliest window and the minutes left to order for it."""
+    return _json(await product_document(body, caller, view, now))
+
+
+# What the routes answer, also called by api/direct.py for a well-formed request.
+
+
+async def basket_document(
+    body: PromiseRequest, caller: Principal, view: SourcingView, now: datetime
+) -> dict[str, Any]:
     check_channel_scope(caller, body.channel, "channel")
     await _caught_up(view)
     result = promise.promise(
@@ -89,14 +112,12 @@ async def promise_basket(
         nearest=body.nearest,
         refresh=False,  # done by _caught_up, off the event loop
     )
-    return _json(promise_document(result))
+    return promise_document(result)
 
 
-@router.post("/product", response_model=ProductPromiseBody)
-async def promise_product(
-    body: ProductPromiseRequest, caller: Seller, view: SourcingViewDep, now: NowDep
-) -> Response:
-    """One unit delivered home: the earliest window and the minutes left to order for it."""
+async def product_document(
+    body: ProductPromiseRequest, caller: Principal, view: SourcingView, now: datetime
+) -> dict[str, Any]:
     check_channel_scope(caller, body.channel, "channel")
     await _caught_up(view)
     result = promise.promise_product(
@@ -107,4 +128,4 @@ async def promise_product(
         now=now,
         refresh=False,  # done by _caught_up, off the event loop
     )
-    return _json(product_promise_document(result))
+    return product_promise_document(result)
