@@ -27,6 +27,7 @@ from openoms.domain.sourcing import (
     SplitMode,
     SplitPolicy,
     optimize,
+    out_of_reach,
     protected_units,
     score,
 )
@@ -526,3 +527,28 @@ def test_no_plan_found_by_brute_force_beats_the_search_with_a_rate_card(
         return
     assert decision.plan is not None
     assert decision.plan.objective == pytest.approx(min(valid))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_a_basket_out_of_reach_of_the_stock_has_no_plan(instance: Instance) -> None:
+    """`out_of_reach` is a necessary condition only: when it says so, the search finds nothing."""
+    basket, candidates, cost, policy, objective = instance
+    if not out_of_reach(basket, [c.stock for c in candidates], policy):
+        return
+    decision = optimize(basket, candidates, cost, policy=policy, objective=objective, budget_ms=1e6)
+    assert decision.plan is None
+
+
+def test_out_of_reach_asks_each_split_for_what_it_needs():
+    basket = [Line("1", "A", 2), Line("2", "B", 1)]
+    apart = [{"A": 2}, {"B": 1}]
+    together = [{"A": 2, "B": 1}]
+    halves = [{"A": 1, "B": 1}, {"A": 1}]
+    assert out_of_reach(basket, apart, SplitPolicy(SplitMode.NEVER))
+    assert not out_of_reach(basket, together, SplitPolicy(SplitMode.NEVER))
+    assert not out_of_reach(basket, apart, SplitPolicy(SplitMode.PER_LINE))
+    assert out_of_reach(basket, halves, SplitPolicy(SplitMode.PER_LINE))
+    assert not out_of_reach(basket, halves, SplitPolicy(SplitMode.PER_UNIT))
+    assert out_of_reach(basket, [{"A": 1, "B": 1}], SplitPolicy(SplitMode.PER_UNIT))
+    assert out_of_reach(basket, [], SplitPolicy(SplitMode.PER_UNIT))

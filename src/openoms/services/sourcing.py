@@ -42,8 +42,10 @@ from openoms.domain.sourcing import (
     Rule,
     Shortfall,
     optimize,
+    out_of_reach,
     score,
 )
+from openoms.domain.sourcing.space import shortfall
 from openoms.errors import Conflict, FieldError, InvalidInput
 from openoms.services.sourcing_view import ExcludedLocation, SourcingView, weights
 
@@ -227,7 +229,10 @@ def plan_basket(
     """The first active rule that yields a plan wins; every exclusion of each rule tried is kept.
 
     `explain` False leaves out of the record the locations that hold no unit of the basket (no
-    plan can use them): the promise weighs five plans and needs none of their exclusions.
+    plan can use them): the promise weighs five plans and needs none of their exclusions. It
+    also passes over, unscreened, a rule whose locations cannot hold the basket between them
+    as its split policy asks (`out_of_reach`), unless it is the last rule: its shortfall is
+    then what the caller says is missing, and screening may make it larger.
     `basket`: the basket's stock as already read for this request, if it was. `promised`: the
     delivery date promised to the customer (an order being sourced again), which rules with a
     promise tolerance hold each location to.
@@ -245,8 +250,15 @@ def plan_basket(
     )
     attempts: list[Attempt] = []
     excluded: list[ExcludedLocation] = []
-    for rule in active_rules(context.profile, now):
-        trial = _trial(context, rule)
+    rules = active_rules(context.profile, now)
+    for rule in rules:
+        holding = None if explain else _holding(context, rule)
+        if holding is not None and rule is not rules[-1]:
+            passed = _passed_over(context, rule, holding)
+            if passed is not None:
+                attempts.append(Attempt(rule.name, passed))
+                continue
+        trial = _trial(context, rule, holding=holding)
         decision = _optimize(context, trial)
         attempts.append(Attempt(rule.name, decision))
         excluded += trial.excluded
@@ -383,7 +395,7 @@ def _check_line_ids(lines: Sequence[RequestedLine]) -> None:
 
 
 def _facts(
-    context: _Context, rule: ProfileRule, active: bool
+    context: _Context, rule: ProfileRule, active: bool, holding: Sequence[Location] | None
 ) -> tuple[list[LocationFacts], tuple[ExcludedLocation, ...]]:
     """What the rule screens, and the locations it leaves out without screening them.
 
@@ -402,8 +414,7 @@ def _facts(
         locations = context.view.admitted(rule)
         turned_away = context.view.turned_away(rule, context.now)
     else:
-        near = context.view.admitted(rule, near=point)
-        locations = [at for at in near if at.code in stock]
+        locations = holding if holding is not None else _holding(context, rule)
     dates = _delivery_dates(context, locations) if _checks_promise(context, rule) else {}
     facts = [
         LocationFacts(
@@ -416,6 +427,27 @@ def _facts(
         for location in locations
     ]
     return facts, turned_away
+
+
+def _holding(context: _Context, rule: ProfileRule) -> list[Location]:
+    """The locations the rule lets through, near enough, that hold some of the basket."""
+    near = context.view.admitted(rule, near=context.destination.point)
+    return [at for at in near if at.code in context.stock]
+
+
+def _passed_over(
+    context: _Context, rule: ProfileRule, holding: Sequence[Location]
+) -> Decision | None:
+    """No plan, without screening, when the locations cannot hold the basket between them."""
+    held = [context.stock[at.code] for at in holding]
+    policy, _ = context.view.search_terms(rule)
+    if not out_of_reach(context.basket, held, policy):
+        return None
+    together: dict[str, int] = {}
+    for units in held:
+        for sku, n in units.items():
+            together[sku] = together.get(sku, 0) + n
+    return Decision(None, (), True, 0, 0.0, (), shortfall(context.basket, together))
 
 
 def _checks_promise(context: _Context, rule: ProfileRule) -> bool:
@@ -442,13 +474,19 @@ def _delivery_dates(context: _Context, locations: Sequence[Location]) -> dict[st
     return dates
 
 
-def _trial(context: _Context, rule: ProfileRule, *, active: bool = True) -> _Trial:
+def _trial(
+    context: _Context,
+    rule: ProfileRule,
+    *,
+    active: bool = True,
+    holding: Sequence[Location] | None = None,
+) -> _Trial:
     """The rule's candidates, less those the carriers refuse, and the cost model to weigh them.
 
     The exclusions come by location code, as one screening of every location would give them
     (the network's merged in), then the carriers' refusals. `active`: whether the rule is
-    within its calendar at `context.now`."""
-    facts, turned_away = _facts(context, rule, active)
+    within its calendar at `context.now`. `holding`: `_holding`'s answer, if already had."""
+    facts, turned_away = _facts(context, rule, active, holding)
     try:
         screening = screen_locations(
             rule,

@@ -30,7 +30,7 @@ from openoms.domain.sourcing.model import (
     Violation,
 )
 from openoms.domain.sourcing.plans import protected_units, score
-from openoms.domain.sourcing.search import optimize
+from openoms.domain.sourcing.search import optimize, out_of_reach
 
 __all__ = [
     "Allocation",
@@ -55,6 +55,7 @@ __all__ = [
     "SplitPolicy",
     "Violation",
     "optimize",
+    "out_of_reach",
     "protected_units",
     "score",
 ]

@@ -27,7 +27,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import NamedTuple
 
 from openoms.domain.sourcing.assign import Assigner, SearchState
@@ -98,6 +98,30 @@ def optimize(
         excluded=tuple(excluded),
         shortfall=() if ranked else space.shortfall(candidates),
     )
+
+
+def out_of_reach(
+    basket: Sequence[Line], holdings: Sequence[Mapping[str, int]], policy: SplitPolicy
+) -> bool:
+    """True when no plan within `policy` can serve `basket` from locations holding at most
+    `holdings` (sku -> units each): screening only takes units away, so a rule whose locations
+    fail this before screening has no plan after it. A necessary condition, not a sufficient
+    one: False proves nothing (the parcels' limit, for one, is the search's to weigh).
+
+    Every split needs the basket's units among the locations together; `never` needs them at
+    one location; `per_line` needs each line whole at one location."""
+    demand: dict[str, int] = {}
+    for line in basket:
+        demand[line.sku] = demand.get(line.sku, 0) + line.quantity
+    if policy.mode is SplitMode.NEVER:
+        return not any(
+            all(held.get(sku, 0) >= units for sku, units in demand.items()) for held in holdings
+        )
+    if policy.mode is SplitMode.PER_LINE and any(
+        all(held.get(line.sku, 0) < line.quantity for held in holdings) for line in basket
+    ):
+        return True
+    return any(sum(held.get(sku, 0) for held in holdings) < units for sku, units in demand.items())
 
 
 class _Partial(NamedTuple):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from openoms.domain.sourcing.model import (
@@ -161,15 +161,25 @@ class Space:
         return ExclusionReason.NOT_THE_WHOLE_BASKET
 
     def shortfall(self, candidates: Sequence[Candidate]) -> tuple[Shortfall, ...]:
-        """Units beyond all candidates' stock together; a sku's stock goes to its lines by id."""
-        left = [sum(self.stock(c)[k] for c in candidates) for k in range(len(self.skus))]
-        short = []
-        for line, k in zip(self.lines, self.line_sku, strict=True):
-            served = min(line.quantity, left[k])
-            left[k] -= served
-            if served < line.quantity:
-                short.append(Shortfall(line.line_id, line.quantity - served))
-        return tuple(short)
+        """Units beyond all candidates' stock together."""
+        together = [sum(self.stock(c)[k] for c in candidates) for k in range(len(self.skus))]
+        return shortfall(self.lines, dict(zip(self.skus, together, strict=True)))
+
+
+def shortfall(lines: Sequence[Line], available: Mapping[str, int]) -> tuple[Shortfall, ...]:
+    """Units of `lines` beyond `available` (sku -> units); a sku's units go to its lines by id."""
+    left = dict(available)
+    short = []
+    for line in sorted(lines, key=_line_id):
+        served = min(line.quantity, left.get(line.sku, 0))
+        left[line.sku] = left.get(line.sku, 0) - served
+        if served < line.quantity:
+            short.append(Shortfall(line.line_id, line.quantity - served))
+    return tuple(short)
+
+
+def _line_id(line: Line) -> str:
+    return line.line_id
 
 
 def covers(stock: Units, demand: Units) -> bool:
