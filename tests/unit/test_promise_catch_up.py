@@ -36,7 +36,7 @@ class View:
 
 def test_a_read_due_by_age_only_starts_one_catch_up_and_does_not_wait() -> None:
     async def scenario() -> None:
-        view = View(Index(stale=False, age=0.05))
+        view = View(Index(stale=False, age=route.CATCH_UP_EVERY_S + 0.01))
         as_view = cast(SourcingView, view)
         await asyncio.wait_for(route._caught_up(as_view), 1)  # refresh blocks: not awaited
         await asyncio.wait_for(route._caught_up(as_view), 1)
@@ -59,5 +59,16 @@ def test_this_process_s_own_write_or_a_late_index_is_waited_for() -> None:
             await route._caught_up(cast(SourcingView, view))
             assert view.refreshes == 1
             assert id(view) not in route._catching_up
+
+    asyncio.run(scenario())
+
+
+def test_a_read_due_by_a_few_milliseconds_starts_no_catch_up() -> None:
+    async def scenario() -> None:
+        view = View(Index(stale=False, age=route.CATCH_UP_EVERY_S / 2))
+        view.release.set()
+        await route._caught_up(cast(SourcingView, view))
+        assert view.refreshes == 0
+        assert id(view) not in route._catching_up
 
     asyncio.run(scenario())
