@@ -24,8 +24,9 @@ class Index:
 
 
 class View:
-    def __init__(self, index: Index) -> None:
+    def __init__(self, index: Index, *, behind: bool = False) -> None:
         self.index = index
+        self.behind = behind
         self.refreshes = 0
         self.release = threading.Event()
 
@@ -51,10 +52,14 @@ def test_a_read_due_by_age_only_starts_one_catch_up_and_does_not_wait() -> None:
     asyncio.run(scenario())
 
 
-def test_this_process_s_own_write_or_a_late_index_is_waited_for() -> None:
+def test_this_process_s_own_write_a_late_index_or_a_network_not_taken_up_is_waited_for() -> None:
     async def scenario() -> None:
-        for index in (Index(stale=True, age=0.05), Index(stale=False, age=route.LATE_S + 1)):
-            view = View(index)
+        views = [
+            View(Index(stale=True, age=0.05)),
+            View(Index(stale=False, age=route.LATE_S + 1)),
+            View(Index(stale=False, age=0.0), behind=True),  # a new network, not yet taken up
+        ]
+        for view in views:
             view.release.set()
             await route._caught_up(cast(SourcingView, view))
             assert view.refreshes == 1

@@ -45,6 +45,8 @@ class NotAware(ValueError):
 
 def require_aware(name: str, value: datetime) -> datetime:
     """The instant in UTC; a naive datetime is refused rather than read as server time."""
+    if value.tzinfo is UTC:  # the usual case (a clock's `now`), and what the rest would return
+        return value
     if value.tzinfo is None or value.utcoffset() is None:
         raise NotAware(name, value)
     return value.astimezone(UTC)

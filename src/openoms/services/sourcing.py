@@ -514,6 +514,9 @@ def _trial(
     for candidate in screening.candidates:
         refusal = base.refusal(candidate.location)
         refused = {sku: base.refusal(candidate.location, sku) for sku in candidate.stock}
+        if refusal is None and not any(refused.values()) and any(candidate.stock.values()):
+            candidates.append(candidate)  # every unit can ship: the screened candidate as is
+            continue
         stock = {sku: 0 if refused[sku] else n for sku, n in candidate.stock.items()}
         if refusal is None and not any(stock.values()):
             refusal = next((r for r in refused.values() if r), "no unit of the basket can ship")

@@ -97,6 +97,7 @@ class SourcingView:
         }
         self._lock = threading.Lock()
         self._version = -1
+        self._locations: tuple[Location, ...] = ()
         self._by_code: dict[str, Location] = {}
         self._skus: dict[str, Sku] = {}
         self._histories: dict[tuple[str, DeliveryMethod], tuple[ProfileHistory, ...]] = {}
@@ -112,7 +113,8 @@ class SourcingView:
         if self.index.config_version != self._version:
             with self._lock:
                 self._version = self.index.config_version
-                self._by_code = {location.code: location for location in self.index.locations}
+                self._locations = self.index.locations
+                self._by_code = {location.code: location for location in self._locations}
                 self._skus = {}
                 self._histories = {}
                 self._origins = {}
@@ -123,7 +125,15 @@ class SourcingView:
 
     @property
     def locations(self) -> tuple[Location, ...]:
-        return self.index.locations
+        """The network as of the view's last refresh (not the index's: another caller may
+        catch the index up meanwhile, and the view's caches must agree with what it serves)."""
+        return self._locations
+
+    @property
+    def behind(self) -> bool:
+        """Whether the index read a configuration that the view has not taken up yet (another
+        caller caught it up, or the view was never refreshed)."""
+        return self._version != self.index.config_version
 
     @property
     def locations_by_code(self) -> Mapping[str, Location]:

@@ -63,6 +63,9 @@ async def _caught_up(view: SourcingView) -> None:
     (A promise that waits pays the catch-up's round trips, and at each the worker thread may
     wait up to the interpreter's 5 ms switch interval to take the GIL back from the loop.)"""
     index = view.index
+    if view.behind:  # the network or the profiles changed, and the view has not read them
+        await run_in_threadpool(view.refresh)
+        return
     if not index.due():
         return
     age = index.age()
