@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from openoms.errors import Forbidden
 from openoms.services.keys import KeyRing, Principal, Role
@@ -18,9 +19,14 @@ async def principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    """Async: a cached key resolves without IO; a cache miss reads one row (rare, `ttl`)."""
+    """A key this process resolved within `ttl` costs no IO; otherwise its row is read in a
+    worker thread (once per key and `ttl`), never on the event loop."""
     ring: KeyRing = request.app.state.keys
-    return ring.authenticate(credentials.credentials if credentials else None)
+    secret = credentials.credentials if credentials else None
+    known = ring.remembered(secret) if secret else None
+    if known is not None:
+        return known
+    return await run_in_threadpool(ring.authenticate, secret)
 
 
 def admits(caller: Principal, roles: tuple[Role, ...]) -> bool:
