@@ -52,8 +52,9 @@ class ChangePage:
 
 class AvailabilityIndex:
     """`max_staleness` (seconds) lets reads that follow each other closely share one catch-up:
-    another process's write then shows within that time; this process's own writes mark the
-    index stale (`mark_stale`) and show at once."""
+    another process's write then shows within that time; this process's own writes show at
+    once: either taken off the index by the writer itself (`apply_own`: an order's reserves,
+    no catch-up needed) or by marking the index stale (`mark_stale`: the next read catches up)."""
 
     def __init__(self, db: Database, *, max_staleness: float = 0.0) -> None:
         self._db = db
@@ -70,9 +71,32 @@ class AvailabilityIndex:
         self._locations: tuple[Location, ...] = ()
         self._held: dict[str, list[tuple[int, datetime, int]]] = {}
         """sku -> (slot, expires_at, units) of the active holds, as of the last catch-up."""
+        self._seen = changes.Watermark(0, 0, 0, 0)
+        """The snapshot of the last catch-up: what it read includes the stamps it sees."""
 
     def mark_stale(self) -> None:
         self._stale = True
+
+    def apply_own(self, stamp: int, reserved: Sequence[tuple[str, str, int]]) -> None:
+        """Take units this process just reserved, (location, sku, units), in a transaction
+        committed under `stamp`, off the index: its callers then read their write without a
+        catch-up, which would read back what this process already knows (every order made the
+        next one catch up: ~5 statements and ~1 ms of the database's CPU).
+
+        Exact, under the lock that catch-ups hold: if the last catch-up's snapshot saw
+        `stamp`, it read these positions with the units taken, and nothing is done; if not,
+        the figures it left are from before them, and the next catch-up, whose snapshot is
+        taken after the commit, sees `stamp` among the changes after its cursor and reads
+        the positions again. Only for reserves: a write that changes holds, on_hand or the
+        configuration marks the index stale instead."""
+        with self._lock:
+            if self._seen.sees(stamp):
+                return
+            for location, sku, units in reserved:
+                slot = self._slots.get(location)
+                if slot is not None:
+                    values = self._array(sku)
+                    values[slot] = max(0, values[slot] - units)
 
     def catch_up(self) -> None:
         """Bring the index up to every change committed before this call (or at most
@@ -111,13 +135,16 @@ class AvailabilityIndex:
         return self._stale or at - self._caught_up_at >= self._max_staleness
 
     def _read_changes(self) -> None:
-        """One read transaction, taken after `catch_up` noted when it started."""
-        with self._db.read() as conn:
+        """One read transaction, taken after `catch_up` noted when it started; one snapshot
+        throughout, so that the watermark says which of this process's own writes the
+        figures read include."""
+        with self._db.read(one_snapshot=True) as conn:
             mark = changes.watermark(conn)
             if mark.config_version != self._config_version:
                 self._read_config(conn)
                 self._config_version = mark.config_version
             if mark.latest <= self._since:
+                self._seen = mark
                 return
             # Changes up to `latest`, not only up to the horizon: a transaction left open
             # anywhere on the server (a report, a dump) holds the horizon back, and this
@@ -133,6 +160,7 @@ class AvailabilityIndex:
                     self._array(sku)[slot] = atp
             self._read_holds(conn)
             self._since = mark.horizon
+            self._seen = mark
 
     def _read_holds(self, conn: Connection) -> None:
         """Holds are few and short: all the active ones, read again at each catch-up that saw

@@ -273,15 +273,16 @@ def place_in_one_trip(
     *,
     own_hold: str | None = None,
     commit: bool = False,
-) -> bool:
+) -> int | None:
     """PostgreSQL only: an order placed in one round trip (psycopg's pipeline mode) - its
     rows, its decisions, its events and the changed positions, stamped by the statements
     themselves, then `reserve`'s conditional updates, in the order given (key order: two
     orders lock the positions they share in the same order), last, so that the positions'
-    row locks are held for the commit only. Returns whether every reserve found the units;
-    False is a lost race: the caller rolls back. The same writes as `insert_order`,
-    `add_decisions`, `events.append`, `stock_changes.record` and `reserve`, without their
-    10-15 round trips and SQLAlchemy's cost per statement, which made most of an order's time.
+    row locks are held for the commit only. Returns the transaction's change stamp if every
+    reserve found the units; None is a lost race: the caller rolls back. The same writes as
+    `insert_order`, `add_decisions`, `events.append`, `stock_changes.record` and `reserve`,
+    without their 10-15 round trips and SQLAlchemy's cost per statement, which made most of
+    an order's time.
 
     `commit`: nothing else is left to write in the transaction, so the same round trip also
     begins it (psycopg would begin it by a round trip of its own) and commits it: the row
@@ -297,7 +298,7 @@ def place_in_one_trip(
             pg, rows, events_rows, reserve, now, own_hold=own_hold, begin=begin, commit=commit
         )
     except psycopg.errors.DivisionByZero:
-        return False
+        return None
     except psycopg.IntegrityError as error:
         raise IntegrityError("placing an order", None, error) from error
     finally:
@@ -317,15 +318,17 @@ def _pipelined(
     own_hold: str | None,
     begin: bool,
     commit: bool,
-) -> bool:
+) -> int | None:
     checks: list[Any] = []
     # The pipeline's exit sends the one Sync and reads every result (an explicit `sync()`
     # before it would cost a second, empty round trip).
+    stamp = pg.cursor()
     with pg.pipeline(), pg.cursor() as cursor:
         if begin:
             cursor.execute("BEGIN")
         order = {k: _pg_value(k, v) for k, v in vars(rows.order).items()}
         cursor.execute(_PG_ORDER, order)
+        stamp.execute("SELECT " + _STAMP)
         for table, found in (
             (_LINES, [vars(r) for r in rows.lines]),
             (_FULFILMENTS, [vars(r) for r in rows.fulfilments]),
@@ -348,7 +351,11 @@ def _pipelined(
                 checks.append(check)
         if commit:
             cursor.execute("COMMIT")
-    return all(check.rowcount == 1 for check in checks)
+    if not all(check.rowcount == 1 for check in checks):
+        return None
+    stamped = stamp.fetchone()
+    assert stamped is not None
+    return int(stamped[0])
 
 
 def _changed(key: tuple[str, str], now: datetime) -> dict[str, Any]:
