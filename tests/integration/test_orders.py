@@ -477,6 +477,43 @@ def test_own_reserves_a_catch_up_has_already_read_are_not_taken_twice(
     assert atp_at(before, "WH1", "A") == 7  # read again, not taken twice
 
 
+def test_own_reserves_taken_off_while_a_catch_up_reads_are_taken_off_again_after_it(
+    world: World, morning: datetime
+) -> None:
+    """An order commits and takes its units off while a catch-up is reading the database from
+    a snapshot before that commit: the figures the catch-up then writes lack the order, and
+    the order does not wait for it either; its units are taken off again."""
+    network(world, [("WH1", "A", 10)])
+    index = AvailabilityIndex(world.db, max_staleness=3600)
+    index.catch_up()
+    elsewhere = SourcingView(world.db, criteria=installed_criteria())
+    ordering.place_order(
+        world.db, elsewhere, request("first", 1), now=morning, record=decision_record
+    )
+    meanwhile: list[str] = []
+
+    def order_meanwhile(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if meanwhile or not statement.startswith("SELECT stock_changes."):
+            return
+        meanwhile.append(statement)  # the catch-up has read the changes: order now
+        placed = ordering.place_order(
+            world.db, elsewhere, request("second", 3), now=morning, record=decision_record
+        )
+        index.apply_own(stamp_of(world.db, placed.order.summary.id), [("WH1", "A", 3)])
+
+    event.listen(world.db.engine, "after_cursor_execute", order_meanwhile)
+    try:
+        index.mark_stale()
+        index.catch_up()
+    finally:
+        event.remove(world.db.engine, "after_cursor_execute", order_meanwhile)
+    assert meanwhile
+    assert atp_at(index, "WH1", "A") == 6  # the first order read, the second taken again
+    index.mark_stale()
+    index.catch_up()
+    assert atp_at(index, "WH1", "A") == 6
+
+
 def test_a_placed_order_shows_in_availability_at_once_within_a_staleness_window(
     world: World, morning: datetime
 ) -> None:
