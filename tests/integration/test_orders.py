@@ -9,13 +9,16 @@ from typing import Any, cast
 
 import pytest
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
+from openoms.api.app import create_app
 from openoms.api.deps import get_now
 from openoms.api.routes.orders import decision_record
-from openoms.db.tables import allocations, stock_positions
+from openoms.config import Settings
+from openoms.db.tables import allocations, events, stock_positions
 from openoms.db.uow import Database
 from openoms.domain.profiles import DeliveryMethod, installed_criteria
 from openoms.services import ordering
@@ -402,6 +405,129 @@ def test_a_race_lost_to_another_process_writes_nothing_and_sources_again(
     )
     assert cancelled.status_code == 200, cancelled.text
     assert reserved(world.db, "ST1", "A") == 0
+
+
+def stamp_of(db: Database, order_id: str) -> int:
+    """The change stamp the order's transaction wrote (its events carry it)."""
+    with db.read() as conn:
+        query = select(func.max(events.c.stamp)).where(events.c.order_id == order_id)
+        return int(conn.execute(query).scalar_one())
+
+
+def atp_at(index: AvailabilityIndex, location: str, sku: str) -> int:
+    return index.atp_by_location([sku]).get(location, {}).get(sku, 0)
+
+
+def test_an_order_shows_in_its_process_index_at_once_without_a_catch_up(
+    world: World, morning: datetime
+) -> None:
+    """The order's service takes its reserves off the index itself: no statement reads them
+    back, and a later catch-up, which sees them in the database, does not take them twice."""
+    network(world, [("WH1", "A", 10)])
+    index = AvailabilityIndex(world.db, max_staleness=3600)
+    view = SourcingView(world.db, criteria=installed_criteria(), index=index)
+    view.refresh()
+    assert atp_at(index, "WH1", "A") == 10
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(world.db.engine, "before_cursor_execute", count)
+    try:
+        ordering.place_order(world.db, view, request("k", 3), now=morning, record=decision_record)
+        view.refresh()
+        assert atp_at(index, "WH1", "A") == 7
+    finally:
+        event.remove(world.db.engine, "before_cursor_execute", count)
+    assert not index.marked_stale
+    assert not [s for s in statements if "feed_clock WHERE name" in s]  # no catch-up
+    index.mark_stale()
+    index.catch_up()
+    assert atp_at(index, "WH1", "A") == 7
+
+
+def test_own_reserves_a_catch_up_has_already_read_are_not_taken_twice(
+    world: World, morning: datetime
+) -> None:
+    """Reserves reach the index after their commit: a catch-up in between (another thread's)
+    read the positions with them, and its snapshot says so."""
+    network(world, [("WH1", "A", 10)])
+    before = AvailabilityIndex(world.db)
+    before.catch_up()
+    placed = ordering.place_order(
+        world.db,
+        SourcingView(world.db, criteria=installed_criteria()),
+        request("k", 3),
+        now=morning,
+        record=decision_record,
+    )
+    stamp = stamp_of(world.db, placed.order.summary.id)
+    after = AvailabilityIndex(world.db)
+    after.catch_up()
+    assert atp_at(after, "WH1", "A") == 7
+
+    after.apply_own(stamp, [("WH1", "A", 3)])
+    before.apply_own(stamp, [("WH1", "A", 3)])
+
+    assert atp_at(after, "WH1", "A") == 7  # seen: nothing taken
+    assert atp_at(before, "WH1", "A") == 7  # not seen: taken
+    before.mark_stale()
+    before.catch_up()
+    assert atp_at(before, "WH1", "A") == 7  # read again, not taken twice
+
+
+def test_own_reserves_taken_off_while_a_catch_up_reads_are_taken_off_again_after_it(
+    world: World, morning: datetime
+) -> None:
+    """An order commits and takes its units off while a catch-up is reading the database from
+    a snapshot before that commit: the figures the catch-up then writes lack the order, and
+    the order does not wait for it either; its units are taken off again."""
+    network(world, [("WH1", "A", 10)])
+    index = AvailabilityIndex(world.db, max_staleness=3600)
+    index.catch_up()
+    elsewhere = SourcingView(world.db, criteria=installed_criteria())
+    ordering.place_order(
+        world.db, elsewhere, request("first", 1), now=morning, record=decision_record
+    )
+    meanwhile: list[str] = []
+
+    def order_meanwhile(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if meanwhile or not statement.startswith("SELECT stock_changes."):
+            return
+        meanwhile.append(statement)  # the catch-up has read the changes: order now
+        placed = ordering.place_order(
+            world.db, elsewhere, request("second", 3), now=morning, record=decision_record
+        )
+        index.apply_own(stamp_of(world.db, placed.order.summary.id), [("WH1", "A", 3)])
+
+    event.listen(world.db.engine, "after_cursor_execute", order_meanwhile)
+    try:
+        index.mark_stale()
+        index.catch_up()
+    finally:
+        event.remove(world.db.engine, "after_cursor_execute", order_meanwhile)
+    assert meanwhile
+    assert atp_at(index, "WH1", "A") == 6  # the first order read, the second taken again
+    index.mark_stale()
+    index.catch_up()
+    assert atp_at(index, "WH1", "A") == 6
+
+
+def test_a_placed_order_shows_in_availability_at_once_within_a_staleness_window(
+    world: World, morning: datetime
+) -> None:
+    network(world, [("WH1", "A", 10)])
+    settings = Settings(database_url=world.db.url, availability_max_staleness_ms=60_000)
+    app = create_app(settings, db=world.db)
+    app.dependency_overrides[get_now] = lambda: morning
+    with TestClient(app) as client:
+        for key, left in (("k-1", 8), ("k-2", 6)):
+            headers = {**world.channel, "Idempotency-Key": key}
+            answer = client.post("/v1/orders", json=order_body(("1", "A", 2)), headers=headers)
+            assert answer.status_code == 201, answer.text
+            read = client.get("/v1/channels/web/availability/A", headers=world.channel)
+            assert read.json()["quantity"] == left
 
 
 near_lines = st.fixed_dictionaries(

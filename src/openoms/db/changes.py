@@ -64,13 +64,11 @@ _WATERMARK = {
     "postgresql": text(
         "SELECT (SELECT value FROM feed_clock WHERE name = :config),"
         " (SELECT value FROM feed_clock WHERE name = :pruned),"
-        " pg_snapshot_xmin(pg_current_snapshot())::text::bigint,"
-        " pg_snapshot_xmax(pg_current_snapshot())::text::bigint"
+        " pg_current_snapshot()::text"
     ),
     "sqlite": text(
         "SELECT (SELECT value FROM feed_clock WHERE name = :config),"
         " (SELECT value FROM feed_clock WHERE name = :pruned),"
-        " (SELECT value + 1 FROM feed_clock WHERE name = :clock),"
         " (SELECT value + 1 FROM feed_clock WHERE name = :clock)"
     ),
 }
@@ -89,6 +87,13 @@ class Watermark:
     xmax; SQLite: the horizon). Between `horizon` and `latest` lie committed stamps and stamps of
     transactions still running: a cache may apply the former now, but may not move its cursor
     past `horizon`."""
+    running: frozenset[int] = frozenset()
+    """The stamps between `horizon` and `latest` of transactions still running (PostgreSQL:
+    the snapshot's xip list; SQLite has none)."""
+
+    def sees(self, stamp: int) -> bool:
+        """Whether this snapshot sees what the committed transaction of `stamp` wrote."""
+        return stamp < self.horizon or (stamp < self.latest and stamp not in self.running)
 
 
 def watermark(conn: Connection) -> Watermark:
@@ -99,4 +104,14 @@ def watermark(conn: Connection) -> Watermark:
     if conn.dialect.name != "sqlite":
         del params["clock"]
     row = conn.execute(statement, params).one()
-    return Watermark(int(row[0] or 0), int(row[1] or 0), int(row[2] or 1), int(row[3] or 1))
+    if conn.dialect.name == "sqlite":
+        clock = int(row[2] or 1)
+        return Watermark(int(row[0] or 0), int(row[1] or 0), clock, clock)
+    xmin, xmax, running = str(row[2]).split(":")
+    return Watermark(
+        int(row[0] or 0),
+        int(row[1] or 0),
+        int(xmin),
+        int(xmax),
+        frozenset(int(stamp) for stamp in running.split(",") if stamp),
+    )

@@ -52,8 +52,9 @@ class ChangePage:
 
 class AvailabilityIndex:
     """`max_staleness` (seconds) lets reads that follow each other closely share one catch-up:
-    another process's write then shows within that time; this process's own writes mark the
-    index stale (`mark_stale`) and show at once."""
+    another process's write then shows within that time; this process's own writes show at
+    once: either taken off the index by the writer itself (`apply_own`: an order's reserves,
+    no catch-up needed) or by marking the index stale (`mark_stale`: the next read catches up)."""
 
     def __init__(self, db: Database, *, max_staleness: float = 0.0) -> None:
         self._db = db
@@ -70,9 +71,42 @@ class AvailabilityIndex:
         self._locations: tuple[Location, ...] = ()
         self._held: dict[str, list[tuple[int, datetime, int]]] = {}
         """sku -> (slot, expires_at, units) of the active holds, as of the last catch-up."""
+        self._seen = changes.Watermark(0, 0, 0, 0)
+        """The snapshot of the last catch-up: what it read includes the stamps it sees."""
+        self._writing = threading.Lock()
+        """Held while the arrays change (a catch-up's figures, own reserves), never across a
+        database round trip: an order taking its reserves off does not wait for a catch-up's
+        reads."""
+        self._own: dict[int, tuple[tuple[str, int, int], ...]] = {}
+        """stamp -> (sku, slot, units) of own reserves taken off that no catch-up saw yet."""
 
     def mark_stale(self) -> None:
         self._stale = True
+
+    def apply_own(self, stamp: int, reserved: Sequence[tuple[str, str, int]]) -> None:
+        """Take units this process just reserved, (location, sku, units), in a transaction
+        committed under `stamp`, off the index: its callers then read their write without a
+        catch-up, which would read back what this process already knows (every order made the
+        next one catch up: ~5 statements and ~1 ms of the database's CPU).
+
+        Exact: if the last catch-up's snapshot saw `stamp`, it read these positions with the
+        units taken, and nothing is done. If not, they are taken off and kept until a
+        catch-up's snapshot sees them: one that read the database meanwhile, from before them,
+        takes them off again from the positions it reads (`_take_own_again`); the next one,
+        whose snapshot is taken after the commit, sees `stamp` among the changes after its
+        cursor and reads the positions with them. Only for reserves: a write that changes
+        holds, on_hand or the configuration marks the index stale instead."""
+        with self._writing:
+            if self._seen.sees(stamp):
+                return
+            taken: list[tuple[str, int, int]] = []
+            for location, sku, units in reserved:
+                slot = self._slots.get(location)
+                if slot is not None:
+                    values = self._array(sku)
+                    values[slot] = max(0, values[slot] - units)
+                    taken.append((sku, slot, units))
+            self._own[stamp] = tuple(taken)
 
     def catch_up(self) -> None:
         """Bring the index up to every change committed before this call (or at most
@@ -111,28 +145,52 @@ class AvailabilityIndex:
         return self._stale or at - self._caught_up_at >= self._max_staleness
 
     def _read_changes(self) -> None:
-        """One read transaction, taken after `catch_up` noted when it started."""
-        with self._db.read() as conn:
+        """One read transaction, taken after `catch_up` noted when it started; one snapshot
+        throughout, so that the watermark says which of this process's own writes the
+        figures read include."""
+        with self._db.read(one_snapshot=True) as conn:
             mark = changes.watermark(conn)
             if mark.config_version != self._config_version:
-                self._read_config(conn)
+                with self._writing:  # rare: the slots may grow
+                    self._read_config(conn)
                 self._config_version = mark.config_version
             if mark.latest <= self._since:
+                with self._writing:
+                    self._take_own_again(mark, set())
                 return
             # Changes up to `latest`, not only up to the horizon: a transaction left open
             # anywhere on the server (a report, a dump) holds the horizon back, and this
             # process's callers must still read what they wrote. Those above the horizon are
             # read again at the next catch-up, until the horizon passes them.
-            if mark.pruned_through >= self._since:
+            whole = mark.pruned_through >= self._since
+            if whole:
                 rows = stock_repo.all_atp(conn)
             else:
                 rows = stock_changes.changed_since(conn, self._since, mark.latest)
+            self._read_holds(conn)
+        with self._writing:  # the figures written after the reads, not across them
+            read: set[tuple[str, int]] = set()
             for location, sku, atp in rows:
                 slot = self._slots.get(location)
                 if slot is not None:
                     self._array(sku)[slot] = atp
-            self._read_holds(conn)
-            self._since = mark.horizon
+                    if self._own and not whole:
+                        read.add((sku, slot))
+            self._take_own_again(mark, None if whole else read)
+        self._since = mark.horizon
+
+    def _take_own_again(self, mark: changes.Watermark, read: set[tuple[str, int]] | None) -> None:
+        """After a catch-up wrote what it read at `mark` (the positions `read`; None: all):
+        own reserves `mark` sees are in those figures, and forgotten; the others (committed
+        after its snapshot, taken off meanwhile) are taken off again where it wrote."""
+        for stamp in [stamp for stamp in self._own if mark.sees(stamp)]:
+            del self._own[stamp]
+        for taken in self._own.values():
+            for sku, slot, units in taken:
+                if read is None or (sku, slot) in read:
+                    values = self._atp[sku]
+                    values[slot] = max(0, values[slot] - units)
+        self._seen = mark
 
     def _read_holds(self, conn: Connection) -> None:
         """Holds are few and short: all the active ones, read again at each catch-up that saw

@@ -490,18 +490,19 @@ def _save(
         ):
             raise _RaceLost(hold_id)
         reserve = sorted(wanted.items())
-        stamp: int | None
+        stamp: int
         if conn.dialect.name == "postgresql":
             decisions = repo.decision_rows(order_id, history, now, start=1)
             rows = repo.OrderRows.of(
                 order, lines, placed.fulfilments, placed.allocations, decisions
             )
             # Without timers to set, nothing follows: the pipeline commits too.
-            if not repo.place_in_one_trip(
+            placed_at = repo.place_in_one_trip(
                 conn, rows, events, reserve, now, own_hold=hold_id, commit=not timers
-            ):
+            )
+            if placed_at is None:
                 raise _RaceLost(order_id)
-            stamp = None  # the statements stamped themselves; read only if needed below
+            stamp = placed_at
         else:
             stamp = changes.stamp(conn)
             repo.insert_order(conn, order, lines, placed.fulfilments, placed.allocations)
@@ -520,14 +521,29 @@ def _save(
             # timers builds on this module (order views, decision records): a cycle at import.
             from openoms.services.timers import after_placement  # noqa: PLC0415
 
-            stamp = changes.stamp(conn) if stamp is None else stamp
             after_placement(conn, view, order_id, stamp, now)
             reread = repo.load(conn, order_id)
             assert reread is not None
             rows = reread
         uow.commit()
-    saved = _view(rows)
-    return Placed(saved, created=True)
+    _show_in_index(view, stamp, reserve, own_only=hold_id is None and not timers)
+    return Placed(_view(rows), created=True)
+
+
+def _show_in_index(
+    view: SourcingView,
+    stamp: int,
+    reserve: Sequence[tuple[tuple[str, str], int]],
+    *,
+    own_only: bool,
+) -> None:
+    """An order committed: when its reserves are all it changed of what the index holds
+    (`own_only`), they are taken off the index at once, so that the next order here needs no
+    catch-up to see them; else (a hold converted, offers, timers) the index is marked stale."""
+    if own_only:
+        view.index.apply_own(stamp, [(loc, sku, units) for (loc, sku), units in reserve])
+    else:
+        view.index.mark_stale()
 
 
 @dataclass(frozen=True, slots=True)

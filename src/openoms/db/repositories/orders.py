@@ -152,13 +152,15 @@ def insert_order(
         conn.execute(allocations.insert(), [dict(row) for row in allocation_rows])
 
 
+_STAMP = "pg_current_xact_id()::text::bigint"
+"""The change stamp of db/changes.py on PostgreSQL: the transaction's id."""
 _PG_ORDER = (
-    "INSERT INTO orders (id, channel, customer, delivery_method, latitude, longitude,"
+    "INSERT INTO orders (id, channel, customer, delivery_method, latitude, longitude,"  # noqa: S608
     " country, pickup_store, promise_option, status, idempotency_key, request_hash,"
     " created_at, updated_at) VALUES (%(id)s, %(channel)s, %(customer)s,"
     " %(delivery_method)s, %(latitude)s, %(longitude)s, %(country)s, %(pickup_store)s,"
     " %(promise_option)s, %(status)s, %(idempotency_key)s, %(request_hash)s,"
-    " %(created_at)s, %(updated_at)s)"
+    " %(created_at)s, %(updated_at)s) RETURNING " + _STAMP
 )
 # The order's parts, one multi-row INSERT per table (a statement per row cost the client and
 # the server a parse, a bind and an execution each). (table, stamp column, columns, suffix):
@@ -208,7 +210,6 @@ _CHANGES = (
 )
 _Table = tuple[str, str | None, tuple[str, ...], str]
 _JSON = frozenset({"customer", "promise_option", "record", "payload"})
-_STAMP = "pg_current_xact_id()::text::bigint"
 
 
 def _insert_many(
@@ -229,22 +230,33 @@ def _insert_sql(table: _Table, count: int) -> str:
     return f"INSERT INTO {name} ({names}) VALUES {rows}{suffix}"  # noqa: S608 (constants only)
 
 
-# The lock first, then the check with a fresh snapshot: see `reserve`.
+# The order's positions, (location, sku, units), as arrays: one statement text whatever their
+# number (so that it stays prepared), joined to the rows by their primary key.
+_WANTED = (
+    "unnest(%(locations)s::text[], %(skus)s::text[], %(units)s::int[])"
+    " AS w(location_code, sku_code, units)"
+)
+# The locks first, all in one statement, in key order (codepoint order, as Python sorts the
+# keys and as every writer of positions locks them), then the checks and the writes in one
+# statement with a fresh snapshot: see `reserve`.
 _PG_LOCK = (
-    "SELECT 1 FROM stock_positions WHERE location_code = %(location)s AND sku_code = %(sku)s"
-    " FOR UPDATE"
+    "SELECT 1 FROM stock_positions p JOIN "  # noqa: S608 (constants only)
+    + _WANTED
+    + " USING (location_code, sku_code)"
+    ' ORDER BY p.location_code COLLATE "C", p.sku_code COLLATE "C" FOR UPDATE OF p'
 )
 _PG_RESERVE = (
-    "UPDATE stock_positions SET reserved = reserved + %(units)s"
-    " WHERE location_code = %(location)s AND sku_code = %(sku)s"
-    " AND on_hand - reserved - safety_stock - COALESCE((SELECT SUM(hl.units) FROM hold_lines hl"
-    " JOIN holds h ON h.id = hl.hold_id WHERE hl.location_code = %(location)s"
-    " AND hl.sku_code = %(sku)s AND h.state = 'active' AND h.expires_at > %(now)s"
-    " AND h.id <> %(own)s), 0)"
+    "UPDATE stock_positions p SET reserved = p.reserved + w.units FROM "  # noqa: S608
+    + _WANTED
+    + " WHERE p.location_code = w.location_code AND p.sku_code = w.sku_code"
+    " AND p.on_hand - p.reserved - p.safety_stock - COALESCE((SELECT SUM(hl.units)"
+    " FROM hold_lines hl JOIN holds h ON h.id = hl.hold_id"
+    " WHERE hl.location_code = w.location_code AND hl.sku_code = w.sku_code"
+    " AND h.state = 'active' AND h.expires_at > %(now)s AND h.id <> %(own)s), 0)"
     # E-reservations keep units as holds do (db/repositories/reservations.py).
     " - COALESCE((SELECT SUM(rl.units) FROM reservation_lines rl"
-    " WHERE rl.location_code = %(location)s AND rl.sku_code = %(sku)s"
-    " AND rl.holding_until > %(now)s), 0) >= %(units)s"
+    " WHERE rl.location_code = w.location_code AND rl.sku_code = w.sku_code"
+    " AND rl.holding_until > %(now)s), 0) >= w.units"
 )
 
 
@@ -255,11 +267,15 @@ def _pg_value(column: str, value: Any) -> Any:
 
 
 # With the commit in the same round trip, a reserve without room must stop the transaction by
-# itself: the update is wrapped so that it divides by the number of rows it changed (a
+# itself: the update is wrapped so that it divides by whether it changed every position (a
 # subquery: never folded at planning time). The error aborts what follows in the pipeline.
 _PG_RESERVE_OR_FAIL = (
     "WITH reserved AS (" + _PG_RESERVE + " RETURNING 1)"  # noqa: S608 (constants only)
-    " SELECT 1 / (SELECT count(*) FROM reserved)::int"
+    " SELECT 1 / ((SELECT count(*) FROM reserved) = cardinality(%(locations)s::text[]))::int"
+)
+_PG_RESERVE_COUNTED = (
+    "WITH reserved AS (" + _PG_RESERVE + " RETURNING 1)"  # noqa: S608 (constants only)
+    " SELECT count(*) FROM reserved"
 )
 _IDLE = psycopg.pq.TransactionStatus.IDLE
 
@@ -273,15 +289,16 @@ def place_in_one_trip(
     *,
     own_hold: str | None = None,
     commit: bool = False,
-) -> bool:
+) -> int | None:
     """PostgreSQL only: an order placed in one round trip (psycopg's pipeline mode) - its
     rows, its decisions, its events and the changed positions, stamped by the statements
     themselves, then `reserve`'s conditional updates, in the order given (key order: two
     orders lock the positions they share in the same order), last, so that the positions'
-    row locks are held for the commit only. Returns whether every reserve found the units;
-    False is a lost race: the caller rolls back. The same writes as `insert_order`,
-    `add_decisions`, `events.append`, `stock_changes.record` and `reserve`, without their
-    10-15 round trips and SQLAlchemy's cost per statement, which made most of an order's time.
+    row locks are held for the commit only. Returns the transaction's change stamp if every
+    reserve found the units; None is a lost race: the caller rolls back. The same writes as
+    `insert_order`, `add_decisions`, `events.append`, `stock_changes.record` and `reserve`,
+    without their 10-15 round trips and SQLAlchemy's cost per statement, which made most of
+    an order's time.
 
     `commit`: nothing else is left to write in the transaction, so the same round trip also
     begins it (psycopg would begin it by a round trip of its own) and commits it: the row
@@ -297,7 +314,7 @@ def place_in_one_trip(
             pg, rows, events_rows, reserve, now, own_hold=own_hold, begin=begin, commit=commit
         )
     except psycopg.errors.DivisionByZero:
-        return False
+        return None
     except psycopg.IntegrityError as error:
         raise IntegrityError("placing an order", None, error) from error
     finally:
@@ -317,15 +334,16 @@ def _pipelined(
     own_hold: str | None,
     begin: bool,
     commit: bool,
-) -> bool:
-    checks: list[Any] = []
+) -> int | None:
     # The pipeline's exit sends the one Sync and reads every result (an explicit `sync()`
-    # before it would cost a second, empty round trip).
+    # before it would cost a second, empty round trip); these two cursors' results are read
+    # after it.
+    stamped, reserved = pg.cursor(), pg.cursor()
     with pg.pipeline(), pg.cursor() as cursor:
         if begin:
             cursor.execute("BEGIN")
         order = {k: _pg_value(k, v) for k, v in vars(rows.order).items()}
-        cursor.execute(_PG_ORDER, order)
+        stamped.execute(_PG_ORDER, order)
         for table, found in (
             (_LINES, [vars(r) for r in rows.lines]),
             (_FULFILMENTS, [vars(r) for r in rows.fulfilments]),
@@ -336,19 +354,28 @@ def _pipelined(
         ):
             if found:
                 _insert_many(cursor, table, found)
-        for (location, sku), units in reserve:
-            params = {"units": units, "location": location, "sku": sku, "now": now}
-            params["own"] = own_hold or ""
+        if reserve:
+            params = {
+                "locations": [location for (location, _), _ in reserve],
+                "skus": [sku for (_, sku), _ in reserve],
+                "units": [units for _, units in reserve],
+                "now": now,
+                "own": own_hold or "",
+            }
             cursor.execute(_PG_LOCK, params)
             if commit:
                 cursor.execute(_PG_RESERVE_OR_FAIL, params)
             else:
-                check = pg.cursor()
-                check.execute(_PG_RESERVE, params)
-                checks.append(check)
+                reserved.execute(_PG_RESERVE_COUNTED, params)
         if commit:
             cursor.execute("COMMIT")
-    return all(check.rowcount == 1 for check in checks)
+    if reserve and not commit:
+        counted = reserved.fetchone()
+        if counted is None or counted[0] != len(reserve):
+            return None
+    stamp = stamped.fetchone()
+    assert stamp is not None
+    return int(stamp[0])
 
 
 def _changed(key: tuple[str, str], now: datetime) -> dict[str, Any]:
