@@ -61,13 +61,13 @@ class WritesMarkTheIndexStale:
     Starlette's BaseHTTPMiddleware costs more per request than an availability read.)"""
 
     SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
-    READS = re.compile(
+    UNMARKED = re.compile(
         r"^/v1/(promise|sourcing/(plan|score)|channels/[^/]+/availability|orders)/?$"
     )
-    """POSTs that only read (a body too large for a query string): they must not force the next
-    read to catch up, or every promise would cost a database round trip. And placing an order
-    (`POST /v1/orders`), whose service takes its reserves off the index itself
-    (`AvailabilityIndex.apply_own`), or marks it stale when it wrote more than reserves."""
+    """POSTs left unmarked. Those that only read (a body too large for a query string): they
+    must not force the next read to catch up, or every promise would cost a database round
+    trip. And placing an order (`POST /v1/orders`), whose service takes its reserves off the
+    index itself (`AvailabilityIndex.apply_own`), or marks it stale when it wrote more."""
 
     def __init__(self, app: ASGIApp, index: AvailabilityIndex) -> None:
         self.app = app
@@ -77,7 +77,7 @@ class WritesMarkTheIndexStale:
         if (
             scope["type"] != "http"
             or scope["method"] in self.SAFE
-            or self.READS.match(scope["path"])
+            or self.UNMARKED.match(scope["path"])
         ):
             await self.app(scope, receive, send)
             return

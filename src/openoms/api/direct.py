@@ -21,11 +21,11 @@ from typing import Any
 
 import orjson
 from fastapi import FastAPI
-from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from openoms.api.auth import SELLERS, admits
+from openoms.api.auth import SELLERS, admits, bearer
 from openoms.api.deps import get_now
 from openoms.api.routes.promise import basket_document, dumps, product_document
 from openoms.api.schemas.promise import ProductPromiseRequest, PromiseRequest
@@ -51,7 +51,7 @@ ROUTES = {
 }
 """The POST routes answered directly: each only reads, so answering twice changes nothing."""
 
-JSON = b"application/json"
+JSON = "application/json"
 
 
 class DirectRoutes:
@@ -78,7 +78,7 @@ class DirectRoutes:
                 "status": 200,
                 "headers": [
                     (b"content-length", str(len(payload)).encode()),
-                    (b"content-type", JSON),
+                    (b"content-type", JSON.encode()),
                 ],
             }
         )
@@ -89,15 +89,13 @@ class DirectRoutes:
         overrides = self.fastapi.dependency_overrides
         if any(dependency is not get_now for dependency in overrides):
             return None
-        content_type = authorization = b""
-        for name, value in scope["headers"]:
-            if name == b"content-type":
-                content_type = value
-            elif name == b"authorization":
-                authorization = value
-        if content_type.partition(b";")[0].strip().lower() != JSON:
+        connection = Request(scope)
+        content_type = connection.headers.get("content-type", "")
+        if content_type.partition(";")[0].strip().lower() != JSON:
             return None
-        caller = self._caller(authorization.decode("latin-1"))
+        credentials = await bearer(connection)  # the route's own scheme, as FastAPI calls it
+        ring: KeyRing = self.fastapi.state.keys
+        caller = ring.remembered(credentials.credentials) if credentials else None
         if caller is None or not admits(caller, route.roles):
             return None
         try:
@@ -111,14 +109,6 @@ class DirectRoutes:
             return await route.answer(request, caller, self.fastapi.state.sourcing, now)
         except OmsError:
             return None
-
-    def _caller(self, authorization: str) -> Principal | None:
-        """As `auth.principal` would resolve it, for a key this process holds in its cache."""
-        scheme, secret = get_authorization_scheme_param(authorization)
-        if not (authorization and scheme and secret) or scheme.lower() != "bearer":
-            return None
-        ring: KeyRing = self.fastapi.state.keys
-        return ring.remembered(secret)
 
 
 async def _body(receive: Receive) -> tuple[bytes, bool]:
